@@ -1,0 +1,15 @@
+// corio.hpp — everything an application needs: #include <corio.hpp>, link corio::corio.
+//
+// Layering: timers/ (wheel, clocks) <- runtime/ (loop, tasks, combinators) <- io/ (sockets).
+// See docs/architecture.md for a guided tour of the source.
+#pragma once
+
+#include "runtime/errors.hpp"
+#include "runtime/event_loop.hpp"
+#include "runtime/gather.hpp"
+#include "runtime/outcome.hpp"
+#include "runtime/run.hpp"
+#include "runtime/sleep.hpp"
+#include "runtime/spawn.hpp"
+#include "runtime/task.hpp"
+#include "timers/clock.hpp"

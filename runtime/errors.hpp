@@ -1,0 +1,31 @@
+// runtime/errors.hpp — the exception types the runtime throws.
+#pragma once
+
+#include <stdexcept>
+
+namespace corio {
+
+/// Thrown at a suspension point of a task whose cancellation was requested.
+///
+/// It deliberately does NOT derive from std::exception: `catch (const std::exception&)` in user
+/// code must not swallow a cancellation by accident, for the same reason asyncio made
+/// CancelledError a BaseException (Python 3.8). Catch it only to clean up, then rethrow.
+struct cancelled {
+  [[nodiscard]] const char* what() const noexcept { return "corio::cancelled"; }
+};
+
+/// Misuse of a task or handle: awaiting an empty (moved-from) task, taking a result twice,
+/// awaiting a join_handle from two tasks at once.
+class broken_promise : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+/// The loop found nothing that could ever wake the task being run: no task ready, no timer
+/// armed, no I/O registered. Go reports the same as "all goroutines are asleep - deadlock!".
+class deadlock_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace corio

@@ -1,0 +1,148 @@
+#include "event_loop.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+namespace corio {
+namespace {
+
+thread_local event_loop* running_loop = nullptr;
+
+// While the manual clock waits for real I/O, how long to let it arrive before autojumping
+// to the next timer (trio calls this the autojump threshold).
+constexpr duration manual_clock_io_grace = std::chrono::milliseconds(5);
+
+// Marks `loop` as the one running on this thread for the scope of one turn.
+class running_scope {
+ public:
+  explicit running_scope(event_loop* loop) {
+    if (running_loop != nullptr) throw std::logic_error("corio: an event loop is already running on this thread");
+    running_loop = loop;
+  }
+  running_scope(const running_scope&) = delete;
+  running_scope& operator=(const running_scope&) = delete;
+  ~running_scope() { running_loop = nullptr; }
+};
+
+}  // namespace
+
+event_loop::event_loop(options opts)
+    : clock_(opts.clock), event_interval_(std::max(1u, opts.event_interval)), wheel_(clock_.now()) {}
+
+event_loop::~event_loop() {
+  ready_.clear();  // nothing is resumed from here on
+  while (live_head_ != nullptr) live_head_->destroy_unfinished();
+  ready_.clear();  // destructors above may have queued wake-ups; drop them
+}
+
+event_loop* event_loop::current() noexcept { return running_loop; }
+
+bool event_loop::run_once() {
+  running_scope scope(this);
+  if (ready_.empty() && wheel_.empty() && poller_.registrations() == 0) return false;
+  run_ready_batch();
+  fire_due_timers();
+  if (!ready_.empty()) {
+    if (poller_.registrations() > 0) poll_io(duration::zero());  // fairness: look at I/O anyway
+    return true;
+  }
+  return wait_for_work();
+}
+
+void event_loop::run_ready_batch() {
+  for (std::size_t n = std::min<std::size_t>(ready_.size(), event_interval_); n > 0; --n) {
+    const detail::ready_entry next = ready_.pop();
+    current_task_ = next.task;
+    ++resumptions_;
+    next.handle.resume();
+  }
+  current_task_ = nullptr;
+}
+
+// Drain first, then wake (libuv uv__run_timers, Tokio process_expiration): every due timer is
+// moved to `due` before any of them runs, so on_fire may arm or cancel any timer safely.
+void event_loop::fire_due_timers() {
+  if (wheel_.empty()) return;
+  timers::timer_list due;
+  wheel_.expire(clock_.now(), due);
+  while (timers::timer_node* node = due.pop_front()) static_cast<detail::timer_entry*>(node)->on_fire();
+}
+
+void event_loop::poll_io(std::optional<duration> timeout) {
+  std::array<detail::poll_event, 128> events;
+  const std::size_t n = poller_.wait(events, timeout);
+  for (std::size_t i = 0; i < n; ++i)
+    static_cast<detail::io_handler*>(events[i].token)->on_ready(events[i].readable, events[i].writable);
+}
+
+// Nothing is ready: sleep until a timer is due or I/O arrives. Returns false when nothing can
+// wake the loop any more (a manual clock that may not jump counts as "nothing").
+bool event_loop::wait_for_work() {
+  const std::optional<time_point> next = wheel_.next_expiry();
+  const bool io = poller_.registrations() > 0;
+  if (!next && !io) return false;
+  if (!clock_.is_manual()) {
+    std::optional<duration> timeout;
+    if (next) timeout = std::max(*next - clock_.now(), duration::zero());
+    poll_io(timeout);
+    fire_due_timers();
+    return true;
+  }
+  if (io) {
+    poll_io(next && clock_.autojump() ? std::optional(manual_clock_io_grace) : std::nullopt);
+    if (!ready_.empty()) return true;
+  }
+  if (!next || !clock_.autojump()) return io;
+  clock_.set(std::max(*next, clock_.now()));
+  fire_due_timers();
+  return true;
+}
+
+void event_loop::cancel_all() noexcept {
+  for (detail::task_state* t = live_head_; t != nullptr; t = t->next_live) t->request_cancel();
+}
+
+void event_loop::shutdown() {
+  while (live_count_ > 0) {
+    cancel_all();  // again each turn: tasks spawned while unwinding are cancelled too
+    if (!run_once()) break;
+  }
+}
+
+detail::task_state& event_loop::start_task(std::coroutine_handle<> frame, detail::promise_base& root,
+                                           std::string name, std::source_location spawn_site) {
+  auto* t = new detail::task_state(*this, ready_, frame, root, std::move(name), spawn_site, current_task_,
+                                   next_task_id_++);
+  t->prev_live = live_tail_;
+  (live_tail_ != nullptr ? live_tail_->next_live : live_head_) = t;
+  live_tail_ = t;
+  ++live_count_;
+  t->schedule(frame);
+  return *t;
+}
+
+void event_loop::task_finished(detail::task_state& t) noexcept {
+  (t.prev_live != nullptr ? t.prev_live->next_live : live_head_) = t.next_live;
+  (t.next_live != nullptr ? t.next_live->prev_live : live_tail_) = t.prev_live;
+  t.prev_live = t.next_live = nullptr;
+  --live_count_;
+}
+
+}  // namespace corio
+
+namespace corio::detail {
+
+std::string describe_live_tasks(const event_loop& loop) {
+  std::string text;
+  loop.for_each_task([&](const task_state& t) {
+    if (!text.empty()) text += "; ";
+    text += "task #" + std::to_string(t.id()) + " '" + t.name() + "' spawned at " + t.spawn_site().file_name() +
+            ":" + std::to_string(t.spawn_site().line());
+  });
+  return text.empty() ? "none" : text;
+}
+
+}  // namespace corio::detail

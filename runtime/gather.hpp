@@ -1,0 +1,214 @@
+// runtime/gather.hpp — run tasks concurrently and collect every result.
+//
+//   auto [user, orders] = co_await corio::gather(fetch_user(id), fetch_orders(id));
+//   std::vector<int> sizes = co_await corio::gather(std::move(tasks));      // a vector of task<int>
+//   auto results = co_await corio::gather_settled(a(), b());                // outcome<T> each
+//
+// gather: every argument is spawned as a task of its own (they start on the next turn, in
+// argument order). The result is a std::tuple (a task<void> contributes std::monostate), or a
+// std::vector for the vector form, in argument order whatever the finishing order.
+//   * First failure wins: when a task fails, all the others are cancelled and AWAITED, and then
+//     that first exception is rethrown (a C++ frame must not outlive the call that owns it, so
+//     unlike asyncio nothing keeps running behind your back). Another real failure (not
+//     corio::cancelled) cannot be rethrown as well: it is logged as never retrieved, not dropped.
+//   * Cancelling the task that awaits gather cancels every child, waits for them, and then
+//     throws corio::cancelled.
+// gather_settled: the same, but nothing is cancelled on failure; each slot holds an
+// outcome<T> with the value or the exception.
+// Both resume the awaiting task on the loop's thread once the last child finished.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <tuple>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "errors.hpp"
+#include "log.hpp"
+#include "outcome.hpp"
+#include "spawn.hpp"
+#include "task.hpp"
+
+namespace corio {
+namespace detail {
+
+template <class T>
+using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+/// Waits for a set of spawned tasks; in fail-fast mode, cancels the rest on the first failure.
+class gather_group final : public waiter, public completion_listener {
+ public:
+  gather_group(std::span<task_state* const> children, bool fail_fast) noexcept
+      : children_(children), remaining_(children.size()), fail_fast_(fail_fast) {
+    for (task_state* child : children_) child->set_listener(this);
+  }
+  gather_group(const gather_group&) = delete;
+  gather_group& operator=(const gather_group&) = delete;
+  ~gather_group() {
+    for (task_state* child : children_)
+      if (child->listener() == this) child->set_listener(nullptr);
+  }
+
+  [[nodiscard]] bool await_ready() const noexcept { return remaining_ == 0; }
+
+  template <corio_promise P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    owner_ = &task_of(h);
+    resume_point = h;
+    if (owner_->cancel_requested()) {
+      cancel_children();
+      if (remaining_ == 0) return false;
+    }
+    parked_ = true;
+    owner_->park(*this);
+    return true;
+  }
+
+  void await_resume() const {
+    if (owner_ != nullptr && owner_->cancel_requested()) throw cancelled{};
+  }
+
+  void on_task_done(task_state& child) noexcept override {
+    --remaining_;
+    if (fail_fast_ && first_failure_ == nullptr && child.failed()) {
+      first_failure_ = &child;
+      cancel_children();
+    }
+    if (remaining_ == 0 && parked_) {
+      parked_ = false;
+      owner_->wake(*this);
+    }
+  }
+
+  // The wait cannot end before the children have: cancel them and keep waiting.
+  bool on_cancel() noexcept override {
+    cancel_children();
+    return false;
+  }
+
+  /// Fail-fast mode: the child that failed first, or nullptr.
+  [[nodiscard]] const task_state* first_failure() const noexcept { return first_failure_; }
+
+ private:
+  void cancel_children() noexcept {
+    for (task_state* child : children_) child->request_cancel();
+  }
+
+  std::span<task_state* const> children_;
+  task_state* owner_ = nullptr;
+  const task_state* first_failure_ = nullptr;
+  std::size_t remaining_;
+  bool fail_fast_;
+  bool parked_ = false;
+};
+
+template <class T>
+gather_value_t<T> take_value(join_handle<T>& h) {
+  if constexpr (std::is_void_v<T>) {
+    h.result();
+    return std::monostate{};
+  } else {
+    return h.result();
+  }
+}
+
+template <class T>
+outcome<T> take_outcome(join_handle<T>& h) noexcept {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      h.result();
+      return outcome<void>();
+    } else {
+      return outcome<T>(h.result());
+    }
+  } catch (...) {
+    return outcome<T>(std::current_exception());
+  }
+}
+
+/// Rethrows the first failure of a fail-fast gather. Its result is taken from its handle first;
+/// every other child's real error is logged as never retrieved when its handle is dropped.
+template <class T>
+void take_failure(join_handle<T>& h, const task_state* first_failure) {
+  if (h.state() == first_failure) (void)take_outcome(h);
+}
+
+template <class... Handles>
+void rethrow_first_failure(const gather_group& group, Handles&... handles) {
+  const task_state* first = group.first_failure();
+  if (first == nullptr) return;
+  const std::exception_ptr error = first->root().error();
+  (take_failure(handles, first), ...);
+  std::rethrow_exception(error);
+}
+
+template <class T>
+std::vector<join_handle<T>> spawn_all(std::vector<task<T>>& tasks) {
+  std::vector<join_handle<T>> handles;
+  handles.reserve(tasks.size());
+  for (task<T>& t : tasks) handles.push_back(spawn(std::move(t), "gather"));
+  return handles;
+}
+
+template <class T>
+std::vector<task_state*> states_of(const std::vector<join_handle<T>>& handles) {
+  std::vector<task_state*> states;
+  states.reserve(handles.size());
+  for (const auto& h : handles) states.push_back(h.state());
+  return states;
+}
+
+}  // namespace detail
+
+template <class... T>
+task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
+  std::tuple<join_handle<T>...> handles{spawn(std::move(tasks), "gather")...};
+  const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
+  detail::gather_group group(states, /*fail_fast=*/true);
+  co_await group;
+  std::apply([&](auto&... h) { detail::rethrow_first_failure(group, h...); }, handles);
+  co_return std::apply([](auto&... h) { return std::tuple<detail::gather_value_t<T>...>{detail::take_value(h)...}; },
+                       handles);
+}
+
+template <class T>
+task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> tasks) {
+  auto handles = detail::spawn_all(tasks);
+  const auto states = detail::states_of(handles);
+  detail::gather_group group(states, /*fail_fast=*/true);
+  co_await group;
+  if (group.first_failure() != nullptr) {
+    for (auto& h : handles) detail::take_failure(h, group.first_failure());
+    std::rethrow_exception(group.first_failure()->root().error());
+  }
+  std::vector<detail::gather_value_t<T>> results;
+  results.reserve(handles.size());
+  for (auto& h : handles) results.push_back(detail::take_value(h));
+  co_return results;
+}
+
+template <class... T>
+task<std::tuple<outcome<T>...>> gather_settled(task<T>... tasks) {
+  std::tuple<join_handle<T>...> handles{spawn(std::move(tasks), "gather_settled")...};
+  const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
+  detail::gather_group group(states, /*fail_fast=*/false);
+  co_await group;
+  co_return std::apply([](auto&... h) { return std::tuple<outcome<T>...>{detail::take_outcome(h)...}; }, handles);
+}
+
+template <class T>
+task<std::vector<outcome<T>>> gather_settled(std::vector<task<T>> tasks) {
+  auto handles = detail::spawn_all(tasks);
+  const auto states = detail::states_of(handles);
+  detail::gather_group group(states, /*fail_fast=*/false);
+  co_await group;
+  std::vector<outcome<T>> results;
+  results.reserve(handles.size());
+  for (auto& h : handles) results.push_back(detail::take_outcome(h));
+  co_return results;
+}
+
+}  // namespace corio

@@ -1,0 +1,47 @@
+// runtime/run.hpp — corio::run, the program's entry into async code (asyncio.run).
+//
+//   int main() { return corio::run(async_main()); }
+//
+// Makes a fresh event loop on the calling thread, runs `main` as a task named "main" until it
+// finishes, then cancels every task still alive and runs the loop until they have unwound, and
+// finally returns main's result or rethrows its exception.
+// Throws corio::deadlock_error when main waits on something that nothing can ever complete
+// (no task ready, no timer armed, no I/O registered); std::logic_error when called while a
+// loop is already running on this thread.
+#pragma once
+
+#include <source_location>
+#include <string>
+
+#include "errors.hpp"
+#include "event_loop.hpp"
+#include "spawn.hpp"
+#include "task.hpp"
+
+namespace corio {
+namespace detail {
+/// "task #3 'worker' spawned at file.cpp:12; ..." for every live task, for error messages.
+[[nodiscard]] std::string describe_live_tasks(const event_loop& loop);
+}  // namespace detail
+
+/// Runs turns of `loop` until `handle` finished. Throws corio::deadlock_error when nothing can
+/// make progress before that.
+template <class T>
+void run_until_done(event_loop& loop, const join_handle<T>& handle) {
+  while (!handle.done()) {
+    if (!loop.run_once() && !handle.done())
+      throw deadlock_error("corio: deadlock: the task waits but nothing can wake it; live tasks: " +
+                           detail::describe_live_tasks(loop));
+  }
+}
+
+template <class T>
+T run(task<T> main, event_loop::options opts = {}, std::source_location where = std::source_location::current()) {
+  event_loop loop(std::move(opts));
+  join_handle<T> handle = detail::spawn_on(loop, std::move(main), "main", where);
+  run_until_done(loop, handle);
+  loop.shutdown();
+  return handle.result();
+}
+
+}  // namespace corio

@@ -1,0 +1,76 @@
+#include "task_state.hpp"
+
+#include <utility>
+
+#include "errors.hpp"
+#include "event_loop.hpp"
+#include "log.hpp"
+
+namespace corio::detail {
+
+task_state::task_state(event_loop& loop, ready_queue& ready, std::coroutine_handle<> frame, promise_base& root,
+                       std::string name, std::source_location spawn_site, task_state* parent,
+                       std::uint64_t id) noexcept
+    : loop_(&loop),
+      ready_(&ready),
+      frame_(frame),
+      root_(&root),
+      parent_(parent),
+      name_(std::move(name)),
+      spawn_site_(spawn_site),
+      id_(id) {
+  root.owner_ = this;
+}
+
+void task_state::request_cancel() noexcept {
+  if (done_) return;
+  cancel_requested_ = true;
+  if (current_wait_ != nullptr && current_wait_->on_cancel()) wake(*current_wait_);
+}
+
+void task_state::on_root_finished() noexcept {
+  done_ = true;
+  current_wait_ = nullptr;
+  loop_->task_finished(*this);
+  if (!handle_alive_) {  // detached or dropped: nobody will ever look at the result
+    report_unretrieved_error();
+    destroy_frame();
+    delete this;
+    return;
+  }
+  if (completion_listener* l = std::exchange(listener_, nullptr)) l->on_task_done(*this);
+}
+
+void task_state::release_handle(bool result_retrieved) noexcept {
+  handle_alive_ = false;
+  if (!done_) return;  // on_root_finished frees everything later
+  if (!result_retrieved) report_unretrieved_error();
+  destroy_frame();
+  delete this;
+}
+
+void task_state::destroy_unfinished() noexcept {
+  done_ = true;
+  current_wait_ = nullptr;
+  listener_ = nullptr;
+  loop_->task_finished(*this);
+  destroy_frame();  // runs the destructors of the frame's locals, which may release other tasks
+  if (!handle_alive_) delete this;
+}
+
+void task_state::destroy_frame() noexcept {
+  if (frame_) std::exchange(frame_, {}).destroy();
+}
+
+// A task ending in corio::cancelled was stopped on purpose: that is not an error to report.
+void task_state::report_unretrieved_error() const noexcept {
+  if (!frame_ || !root_->failed()) return;
+  try {
+    std::rethrow_exception(root_->error());
+  } catch (const cancelled&) {
+  } catch (...) {
+    log_unretrieved_exception(*this, root_->error());
+  }
+}
+
+}  // namespace corio::detail

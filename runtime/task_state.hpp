@@ -1,0 +1,134 @@
+// runtime/task_state.hpp — the record of one spawned task, and the two hooks through which
+// anything a task can wait on talks to it.
+//
+// A task's life, and who frees what:
+//
+//   spawn ──> ready ──> running ⇄ parked on a waiter ──> finished ──> freed
+//                 \_____ cancel requested: the next (or current) wait throws corio::cancelled
+//
+//   * the coroutine frame lives until the task finished AND its join_handle let go of the
+//     result (awaited, dropped or detached); a detached task's frame goes as soon as it finishes;
+//   * this record lives as long as either the frame or the handle does.
+//
+// Invariant: a suspended task is either parked on exactly one waiter (`current_wait_`) or sits
+// in the ready queue, never both, so a task is resumed exactly once per suspension. Wake-ups
+// and cancellation both go through park()/wake(), which maintain it.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <source_location>
+#include <string>
+
+#include "promise_base.hpp"
+#include "ready_queue.hpp"
+
+namespace corio {
+class event_loop;
+}
+
+namespace corio::detail {
+
+/// Base of every leaf awaitable that parks a task (sleep, join, gather, and later I/O, locks...).
+class waiter {
+ public:
+  /// The owning task was cancelled while parked here. Unregister from whatever this waits on,
+  /// then return true to resume the task now (its await_resume throws corio::cancelled), or
+  /// false when the wait must finish first (gather waits for its cancelled children).
+  virtual bool on_cancel() noexcept = 0;
+
+  std::coroutine_handle<> resume_point;  // the coroutine that suspended on this waiter
+
+ protected:
+  waiter() = default;
+  ~waiter() = default;
+};
+
+/// Told when a task finishes; a task has at most one (the awaiter of its join_handle, or the
+/// gather that spawned it).
+class completion_listener {
+ public:
+  virtual void on_task_done(task_state& finished) noexcept = 0;
+
+ protected:
+  completion_listener() = default;
+  ~completion_listener() = default;
+};
+
+class task_state {
+ public:
+  task_state(event_loop& loop, ready_queue& ready, std::coroutine_handle<> frame, promise_base& root,
+             std::string name, std::source_location spawn_site, task_state* parent,
+             std::uint64_t id) noexcept;
+  task_state(const task_state&) = delete;
+  task_state& operator=(const task_state&) = delete;
+
+  // Records are small and made once per spawn: they come from the frame allocator too.
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
+
+  // --- identity (for logs, and for await-chain dumps later) ---
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const std::source_location& spawn_site() const noexcept { return spawn_site_; }
+  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  [[nodiscard]] task_state* parent() const noexcept { return parent_; }
+  [[nodiscard]] event_loop& loop() const noexcept { return *loop_; }
+  [[nodiscard]] const promise_base& root() const noexcept { return *root_; }
+  [[nodiscard]] std::coroutine_handle<> frame() const noexcept { return frame_; }
+  [[nodiscard]] const waiter* current_wait() const noexcept { return current_wait_; }
+
+  // --- state ---
+  [[nodiscard]] bool done() const noexcept { return done_; }
+  [[nodiscard]] bool cancel_requested() const noexcept { return cancel_requested_; }
+  /// True when the task ended with an exception (corio::cancelled included).
+  [[nodiscard]] bool failed() const noexcept { return root_->failed(); }
+
+  /// Makes the current suspension (if parked) or the next one throw corio::cancelled.
+  /// Idempotent; a no-op once the task finished.
+  void request_cancel() noexcept;
+
+  // --- used by waiters ---
+  void park(waiter& w) noexcept { current_wait_ = &w; }
+  /// Ends the wait on `w` and queues its coroutine. Precondition: parked on `w`.
+  void wake(waiter& w) {
+    current_wait_ = nullptr;
+    schedule(w.resume_point);
+  }
+  /// Queues `h` (a coroutine of this task) without a waiter: yield, first start.
+  void schedule(std::coroutine_handle<> h) { ready_->push({h, this}); }
+
+  // --- used by join_handle / gather ---
+  [[nodiscard]] completion_listener* listener() const noexcept { return listener_; }
+  void set_listener(completion_listener* l) noexcept { listener_ = l; }
+  /// The join_handle lets go of the task (awaited, dropped or detached). A finished task's frame
+  /// is freed now; an unfinished one's when it finishes. Logs an exception nobody retrieved.
+  void release_handle(bool result_retrieved) noexcept;
+
+  // --- used by task.hpp and event_loop ---
+  void on_root_finished() noexcept;
+  void destroy_unfinished() noexcept;
+
+  // Intrusive links of the loop's list of live tasks.
+  task_state* prev_live = nullptr;
+  task_state* next_live = nullptr;
+
+ private:
+  void destroy_frame() noexcept;
+  void report_unretrieved_error() const noexcept;
+
+  event_loop* loop_;
+  ready_queue* ready_;
+  std::coroutine_handle<> frame_;
+  promise_base* root_;
+  waiter* current_wait_ = nullptr;
+  completion_listener* listener_ = nullptr;
+  task_state* parent_;
+  std::string name_;
+  std::source_location spawn_site_;
+  std::uint64_t id_;
+  bool cancel_requested_ = false;
+  bool done_ = false;
+  bool handle_alive_ = true;
+};
+
+}  // namespace corio::detail
