@@ -45,7 +45,8 @@ bool event_loop::run_once() {
   if (ready_.empty() && wheel_.empty() && poller_.registrations() == 0) return false;
   run_ready_batch();
   fire_due_timers();
-  if (!ready_.empty()) {
+  if (!ready_.empty() || stop_requested_) {
+    stop_requested_ = false;
     if (poller_.registrations() > 0) poll_io(duration::zero());  // fairness: look at I/O anyway
     return true;
   }

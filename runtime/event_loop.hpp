@@ -79,6 +79,11 @@ class event_loop {
   /// Throws std::logic_error when another loop is already running on this thread.
   bool run_once();
 
+  /// Makes the current turn (or the next one) return without blocking in the poller, once the
+  /// ready coroutines of that turn have run (asyncio's loop.stop()). run() uses it to return as
+  /// soon as the main task finishes, even while other tasks still sleep.
+  void stop() noexcept { stop_requested_ = true; }
+
   /// Requests cancellation of every live task.
   void cancel_all() noexcept;
   /// cancel_all(), then runs turns until no task is left (asyncio.run's final phase). Tasks that
@@ -128,6 +133,7 @@ class event_loop {
   detail::task_state* current_task_ = nullptr;
   std::uint64_t resumptions_ = 0;
   std::uint64_t next_task_id_ = 1;
+  bool stop_requested_ = false;
 };
 
 }  // namespace corio

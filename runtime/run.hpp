@@ -24,10 +24,32 @@ namespace detail {
 [[nodiscard]] std::string describe_live_tasks(const event_loop& loop);
 }  // namespace detail
 
+namespace detail {
+/// While alive, stops the loop's turn as soon as `task` finishes, so that the caller driving
+/// the loop sees it at once instead of after the poller's next (possibly long) wait.
+class stop_loop_when_done final : public completion_listener {
+ public:
+  stop_loop_when_done(event_loop& loop, task_state* task) noexcept : loop_(loop), task_(task) {
+    if (task_ != nullptr && !task_->done() && task_->listener() == nullptr) task_->set_listener(this);
+  }
+  stop_loop_when_done(const stop_loop_when_done&) = delete;
+  stop_loop_when_done& operator=(const stop_loop_when_done&) = delete;
+  ~stop_loop_when_done() {
+    if (task_ != nullptr && task_->listener() == this) task_->set_listener(nullptr);
+  }
+  void on_task_done(task_state&) noexcept override { loop_.stop(); }
+
+ private:
+  event_loop& loop_;
+  task_state* task_;
+};
+}  // namespace detail
+
 /// Runs turns of `loop` until `handle` finished. Throws corio::deadlock_error when nothing can
 /// make progress before that.
 template <class T>
 void run_until_done(event_loop& loop, const join_handle<T>& handle) {
+  const detail::stop_loop_when_done stopper(loop, handle.state());
   while (!handle.done()) {
     if (!loop.run_once() && !handle.done())
       throw deadlock_error("corio: deadlock: the task waits but nothing can wake it; live tasks: " +

@@ -1,0 +1,106 @@
+// runtime/testing.hpp — testing async code with GoogleTest (pytest-asyncio's role).
+// Not part of <corio.hpp>: include it from test files, which link GoogleTest.
+//
+//   CORIO_TEST(timeouts, a_slow_reply_is_abandoned_after_30_seconds) {
+//     auto start = corio::event_loop::current()->now();
+//     co_await corio::sleep(30s);                        // takes microseconds of real time
+//     EXPECT_EQ(corio::event_loop::current()->now() - start, 30s);
+//   }
+//
+// The body runs as a task on a fresh loop whose clock is manual with autojump: when every
+// task waits on a timer, virtual time jumps straight to the next deadline. The test fails:
+//   * on a hang — nothing could ever wake the body, or it ran past `virtual_limit` of virtual
+//     time or `real_limit` of real time (checked between turns: a body that spins forever
+//     without suspending cannot be stopped, only reported by the ctest timeout);
+//   * if the body leaves tasks running when it finishes (each is named, with its spawn site);
+//   * if, after the loop cancelled and drained what was left, any task, timer or descriptor
+//     registration remains;
+//   * with the body's exception, which is rethrown for GoogleTest to report.
+// Inside the body use EXPECT_*, or CORIO_ASSERT(condition) to stop the test: ASSERT_* expands
+// to a plain `return`, which a coroutine cannot contain.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <source_location>
+
+#include "errors.hpp"
+#include "event_loop.hpp"
+#include "run.hpp"
+#include "spawn.hpp"
+#include "task.hpp"
+
+namespace corio::testing {
+
+struct options {
+  duration virtual_limit = std::chrono::hours(24 * 365 * 100);  // a century: far-future timers are legitimate
+  std::chrono::steady_clock::duration real_limit = std::chrono::seconds(60);
+  corio::clock clock = corio::clock::manual();
+};
+
+/// Checks that `loop` holds no task, timer or registration (every fixture's TearDown).
+inline void expect_loop_is_empty(const event_loop& loop) {
+  EXPECT_EQ(loop.live_tasks(), 0u) << "live tasks: " << detail::describe_live_tasks(loop);
+  EXPECT_EQ(loop.armed_timers(), 0u) << "timers left armed";
+  EXPECT_EQ(loop.registrations(), 0u) << "descriptors left registered";
+}
+
+namespace detail {
+
+// Drives the loop until `main` is done or a hang is detected; returns false on a hang.
+inline bool drive(event_loop& loop, const join_handle<void>& main, const options& opts) {
+  const auto real_start = std::chrono::steady_clock::now();
+  const time_point virtual_start = loop.now();
+  const corio::detail::stop_loop_when_done stopper(loop, main.state());
+  while (!main.done()) {
+    if (!loop.run_once() && !main.done()) {
+      ADD_FAILURE() << "hang: the test body waits but nothing can wake it; live tasks: "
+                    << corio::detail::describe_live_tasks(loop);
+      return false;
+    }
+    if (loop.now() - virtual_start > opts.virtual_limit) {
+      ADD_FAILURE() << "hang: the test body ran past its virtual time limit";
+      return false;
+    }
+    if (std::chrono::steady_clock::now() - real_start > opts.real_limit) {
+      ADD_FAILURE() << "hang: the test body ran past its real time limit";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace detail
+
+inline void run_test(task<> body, options opts = {}, std::source_location where = std::source_location::current()) {
+  event_loop loop({.clock = opts.clock});
+  join_handle<void> main = corio::detail::spawn_on(loop, std::move(body), "test body", where);
+  const bool finished = detail::drive(loop, main, opts);
+  if (finished && loop.live_tasks() != 0)
+    ADD_FAILURE() << "the test body finished but left tasks running: " << corio::detail::describe_live_tasks(loop);
+  loop.shutdown();
+  expect_loop_is_empty(loop);
+  if (!finished) return;
+  try {
+    main.result();
+  } catch (const cancelled&) {
+    ADD_FAILURE() << "the test body ended with corio::cancelled";
+  }
+}
+
+}  // namespace corio::testing
+
+/// ASSERT_* cannot be used in a coroutine (it expands to `return`); this is the co_return form.
+#define CORIO_ASSERT(condition)                                         \
+  if (!(condition)) {                                                  \
+    ADD_FAILURE() << "assertion failed: " #condition;                  \
+    co_return;                                                         \
+  } else                                                               \
+    (void)0
+
+/// Defines a GoogleTest test whose body is a coroutine (it may co_await) run by run_test().
+#define CORIO_TEST(suite, name)                                                 \
+  static ::corio::task<> corio_test_body_##suite##_##name();                    \
+  TEST(suite, name) { ::corio::testing::run_test(corio_test_body_##suite##_##name()); } \
+  static ::corio::task<> corio_test_body_##suite##_##name()

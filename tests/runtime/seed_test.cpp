@@ -1,0 +1,61 @@
+// tests/runtime/seed_test.cpp — the seed lesson's examples, on virtual time.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include <corio.hpp>
+
+#include "runtime/testing.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+corio::event_loop& loop() { return *corio::event_loop::current(); }
+
+corio::task<> fetch_data(std::vector<std::string>& out) {
+  out.push_back("Fetching data...");
+  co_await corio::sleep(2s);
+  out.push_back("Data fetched!");
+}
+
+corio::task<> process_data(std::vector<std::string>& out) {
+  out.push_back("Processing data...");
+  co_await corio::sleep(1s);
+  out.push_back("Data processed!");
+}
+
+const std::vector<std::string> seed_order = {"Fetching data...", "Processing data...", "Data processed!",
+                                             "Data fetched!"};
+
+}  // namespace
+
+CORIO_TEST(seed, gather_of_a_2s_and_a_1s_task_finishes_at_2s_in_the_seeds_order) {
+  std::vector<std::string> out;
+  const auto start = loop().now();
+  co_await corio::gather(fetch_data(out), process_data(out));
+  EXPECT_EQ(loop().now() - start, 2s);
+  EXPECT_EQ(out, seed_order);
+}
+
+CORIO_TEST(seed, awaiting_one_after_the_other_takes_the_sum_3s) {
+  std::vector<std::string> out;
+  const auto start = loop().now();
+  co_await fetch_data(out);
+  co_await process_data(out);
+  EXPECT_EQ(loop().now() - start, 3s);
+  EXPECT_EQ(out, (std::vector<std::string>{"Fetching data...", "Data fetched!", "Processing data...",
+                                            "Data processed!"}));
+}
+
+CORIO_TEST(seed, create_task_then_await_both_also_takes_2s) {
+  std::vector<std::string> out;
+  const auto start = loop().now();
+  auto fetch = corio::spawn(fetch_data(out), "fetch");
+  auto process = corio::spawn(process_data(out), "process");
+  co_await fetch;
+  co_await process;
+  EXPECT_EQ(loop().now() - start, 2s);
+  EXPECT_EQ(out, seed_order);
+}
