@@ -1,6 +1,7 @@
 // runtime/errors.hpp — the exception types the runtime throws.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 
 namespace corio {
@@ -28,4 +29,15 @@ class deadlock_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+namespace detail {
+
+/// Throws corio::cancelled. Out of line and without any local that needs destroying, so the
+/// unwinder finds no cleanup to run in it (a landing pad here doubled the cost of a cancel).
+[[noreturn]] void throw_cancelled();
+
+/// True when the exception being handled (inside a catch block) is exactly corio::cancelled.
+/// Asks the C++ ABI for its type instead of rethrowing it to look (a second unwind).
+[[nodiscard]] bool handling_cancellation() noexcept;
+
+}  // namespace detail
 }  // namespace corio

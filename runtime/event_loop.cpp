@@ -114,8 +114,8 @@ void event_loop::shutdown() {
 }
 
 detail::task_state& event_loop::start_task(std::coroutine_handle<> frame, detail::promise_base& root,
-                                           std::string name, std::source_location spawn_site) {
-  auto* t = new detail::task_state(*this, ready_, frame, root, std::move(name), spawn_site, current_task_,
+                                           std::string_view name, corio::source_location spawn_site) {
+  auto* t = new detail::task_state(*this, ready_, frame, root, name, spawn_site, current_task_,
                                    next_task_id_++);
   t->prev_live = live_tail_;
   (live_tail_ != nullptr ? live_tail_->next_live : live_head_) = t;
@@ -140,7 +140,7 @@ std::string describe_live_tasks(const event_loop& loop) {
   std::string text;
   loop.for_each_task([&](const task_state& t) {
     if (!text.empty()) text += "; ";
-    text += "task #" + std::to_string(t.id()) + " '" + t.name() + "' spawned at " + t.spawn_site().file_name() +
+    text += "task #" + std::to_string(t.id()) + " '" + std::string(t.name()) + "' spawned at " + t.spawn_site().file_name() +
             ":" + std::to_string(t.spawn_site().line());
   });
   return text.empty() ? "none" : text;

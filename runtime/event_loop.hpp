@@ -19,8 +19,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <source_location>
+#include "source_location.hpp"
 #include <string>
+#include <string_view>
 
 #include "../timers/clock.hpp"
 #include "../timers/wheel.hpp"
@@ -113,7 +114,7 @@ class event_loop {
   void disarm(detail::timer_entry& timer) noexcept { wheel_.cancel(timer); }
   /// Makes a task record for `frame` (not yet started), queues it, and returns it.
   detail::task_state& start_task(std::coroutine_handle<> frame, detail::promise_base& root,
-                                 std::string name, std::source_location spawn_site);
+                                 std::string_view name, corio::source_location spawn_site);
   void task_finished(detail::task_state& t) noexcept;
 
  private:
@@ -132,7 +133,7 @@ class event_loop {
   std::size_t live_count_ = 0;
   detail::task_state* current_task_ = nullptr;
   std::uint64_t resumptions_ = 0;
-  std::uint64_t next_task_id_ = 1;
+  std::uint32_t next_task_id_ = 1;
   bool stop_requested_ = false;
 };
 

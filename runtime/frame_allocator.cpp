@@ -1,6 +1,11 @@
 #include "frame_allocator.hpp"
 
+#include <sys/mman.h>
+
 #include <array>
+#include <cstdlib>
+#include <atomic>
+#include <mutex>
 #include <new>
 
 namespace corio::detail {
@@ -22,64 +27,132 @@ struct free_block {
   free_block* next;
 };
 
-// One per thread. The destructor returns every cached block to the system when the thread ends.
+// A LIFO list of free blocks; the tail is kept so that a whole list can be handed over in O(1).
+struct free_list {
+  free_block* head = nullptr;
+  free_block* tail = nullptr;
+
+  void push(void* p) noexcept {
+    head = ::new (p) free_block{head};
+    if (tail == nullptr) tail = head;
+  }
+  free_block* pop() noexcept {
+    free_block* b = head;
+    if (b != nullptr && (head = b->next) == nullptr) tail = nullptr;
+    return b;
+  }
+  void splice(free_list& other) noexcept {  // moves all of `other` in front of this list
+    if (other.head == nullptr) return;
+    other.tail->next = head;
+    if (tail == nullptr) tail = other.tail;
+    head = other.head;
+    other = {};
+  }
+};
+
+using free_lists = std::array<free_list, frame_size_classes>;
+
+constexpr std::size_t class_of(std::size_t size) noexcept { return (size - 1) / frame_size_granule; }
+constexpr std::size_t block_bytes(std::size_t cls) noexcept { return (cls + 1) * frame_size_granule; }
+
+// Free blocks left behind by threads that exited; other threads take them before carving.
+class depot {
+ public:
+  void give(free_lists& lists) noexcept {
+    std::lock_guard lock(mutex_);
+    for (std::size_t cls = 0; cls < frame_size_classes; ++cls) {
+      if (lists[cls].head != nullptr) stocked_[cls].store(true, std::memory_order_relaxed);
+      lists_[cls].splice(lists[cls]);
+    }
+  }
+  // Moves every depot block of class `cls` into `into`. The unlocked check keeps the common
+  // case (an empty depot) free of any lock.
+  void take_all(std::size_t cls, free_list& into) noexcept {
+    if (!stocked_[cls].load(std::memory_order_relaxed)) return;
+    std::lock_guard lock(mutex_);
+    into.splice(lists_[cls]);
+    stocked_[cls].store(false, std::memory_order_relaxed);
+  }
+
+ private:
+  std::mutex mutex_;
+  free_lists lists_{};
+  std::array<std::atomic<bool>, frame_size_classes> stocked_{};
+};
+
+depot& the_depot() {
+  static depot* d = new depot;  // never destroyed: threads may exit during static destruction
+  return *d;
+}
+
+// A fresh arena. Its pages are populated up front, in one system call, instead of one page
+// fault at a time as frames first touch them.
+char* new_arena() {
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+#ifdef MAP_POPULATE
+  flags |= MAP_POPULATE;
+#endif
+  void* p = ::mmap(nullptr, frame_arena_bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<char*>(p);
+}
+
 class frame_cache {
  public:
   frame_cache() = default;
   frame_cache(const frame_cache&) = delete;
   frame_cache& operator=(const frame_cache&) = delete;
-  ~frame_cache() {
-    for (free_block*& head : heads_) {
-      while (head != nullptr) {
-        free_block* next = head->next;
-        ::operator delete(head);
-        head = next;
-      }
-    }
+  ~frame_cache() { the_depot().give(free_); }
+
+  void* allocate(std::size_t cls) {
+    if (free_block* b = free_[cls].pop()) return b;
+    the_depot().take_all(cls, free_[cls]);
+    if (free_block* b = free_[cls].pop()) return b;
+    return carve(cls);
   }
 
-  void* pop(std::size_t cls) noexcept {
-    free_block* block = heads_[cls];
-    if (block == nullptr) return nullptr;
-    heads_[cls] = block->next;
-    --counts_[cls];
-    return block;
-  }
-
-  bool push(std::size_t cls, void* p) noexcept {
-    if (counts_[cls] * class_bytes(cls) >= max_cached_bytes_per_class) return false;
-    heads_[cls] = ::new (p) free_block{heads_[cls]};
-    ++counts_[cls];
-    return true;
-  }
-
-  static std::size_t class_bytes(std::size_t cls) noexcept { return (cls + 1) * frame_size_granule; }
+  void deallocate(std::size_t cls, void* p) noexcept { free_[cls].push(p); }
 
   std::size_t heap_allocations = 0;
 
  private:
-  std::array<free_block*, frame_size_classes> heads_{};
-  std::array<std::size_t, frame_size_classes> counts_{};
+  void* carve(std::size_t cls) {
+    const std::size_t bytes = block_bytes(cls);
+    if (arena_left_ < bytes) {
+      arena_next_ = new_arena();  // never freed: see the header
+      arena_left_ = frame_arena_bytes;
+      ++heap_allocations;
+    }
+    void* block = arena_next_;
+    arena_next_ += bytes;
+    arena_left_ -= bytes;
+    return block;
+  }
+
+  free_lists free_{};
+  char* arena_next_ = nullptr;
+  std::size_t arena_left_ = 0;
 };
 
 thread_local frame_cache cache;
 
-std::size_t class_of(std::size_t size) noexcept { return (size - 1) / frame_size_granule; }
-
 }  // namespace
 
 void* allocate_frame(std::size_t size) {
-  if (bypass_cache || size == 0 || size > max_cached_frame_size) return ::operator new(size);
-  const std::size_t cls = class_of(size);
-  if (void* p = cache.pop(cls)) return p;
-  ++cache.heap_allocations;
-  return ::operator new(frame_cache::class_bytes(cls));
+  if (bypass_cache || size == 0 || size > max_cached_frame_size) {
+    if (!bypass_cache) ++cache.heap_allocations;
+    return ::operator new(size);
+  }
+  return cache.allocate(class_of(size));
 }
 
 void deallocate_frame(void* block, std::size_t size) noexcept {
   if (block == nullptr) return;
-  if (bypass_cache || size == 0 || size > max_cached_frame_size || !cache.push(class_of(size), block))
+  if (bypass_cache || size == 0 || size > max_cached_frame_size) {
     ::operator delete(block);
+    return;
+  }
+  cache.deallocate(class_of(size), block);
 }
 
 std::size_t frame_heap_allocations() noexcept { return cache.heap_allocations; }

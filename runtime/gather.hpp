@@ -68,7 +68,7 @@ class gather_group final : public waiter, public completion_listener {
   }
 
   void await_resume() const {
-    if (owner_ != nullptr && owner_->cancel_requested()) throw cancelled{};
+    if (owner_ != nullptr && owner_->cancel_requested()) detail::throw_cancelled();
   }
 
   void on_task_done(task_state& child) noexcept override {
@@ -149,7 +149,7 @@ template <class T>
 std::vector<join_handle<T>> spawn_all(std::vector<task<T>>& tasks) {
   std::vector<join_handle<T>> handles;
   handles.reserve(tasks.size());
-  for (task<T>& t : tasks) handles.push_back(spawn(std::move(t), "gather"));
+  for (task<T>& t : tasks) handles.push_back(spawn(std::move(t)));
   return handles;
 }
 
@@ -165,7 +165,7 @@ std::vector<task_state*> states_of(const std::vector<join_handle<T>>& handles) {
 
 template <class... T>
 task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
-  std::tuple<join_handle<T>...> handles{spawn(std::move(tasks), "gather")...};
+  std::tuple<join_handle<T>...> handles{spawn(std::move(tasks))...};
   const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
   detail::gather_group group(states, /*fail_fast=*/true);
   co_await group;
@@ -192,7 +192,7 @@ task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> tasks) 
 
 template <class... T>
 task<std::tuple<outcome<T>...>> gather_settled(task<T>... tasks) {
-  std::tuple<join_handle<T>...> handles{spawn(std::move(tasks), "gather_settled")...};
+  std::tuple<join_handle<T>...> handles{spawn(std::move(tasks))...};
   const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
   detail::gather_group group(states, /*fail_fast=*/false);
   co_await group;

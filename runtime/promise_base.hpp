@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <exception>
 
+#include "errors.hpp"
 #include "frame_allocator.hpp"
 
 namespace corio::detail {
@@ -36,9 +37,14 @@ class promise_base {
   static void* operator new(std::size_t size) { return allocate_frame(size); }
   static void operator delete(void* frame, std::size_t size) noexcept { deallocate_frame(frame, size); }
 
-  void unhandled_exception() noexcept { error_ = std::current_exception(); }
+  void unhandled_exception() noexcept {
+    error_ = std::current_exception();
+    ended_by_cancellation_ = handling_cancellation();
+  }
 
   [[nodiscard]] bool failed() const noexcept { return error_ != nullptr; }
+  /// The task ended with exactly corio::cancelled: stopped on purpose, not an error to report.
+  [[nodiscard]] bool ended_by_cancellation() const noexcept { return ended_by_cancellation_; }
   [[nodiscard]] const std::exception_ptr& error() const noexcept { return error_; }
   [[nodiscard]] task_state* owner() const noexcept { return owner_; }
   [[nodiscard]] const promise_base* awaiting() const noexcept { return awaiting_; }
@@ -59,6 +65,7 @@ class promise_base {
   task_state* owner_ = nullptr;
   promise_base* awaiting_ = nullptr;
   inline_state inline_ = inline_state::not_inline;
+  bool ended_by_cancellation_ = false;
 };
 
 /// Every awaitable in corio must be awaited from a corio coroutine: it needs the owning task.

@@ -10,7 +10,7 @@
 // loop is already running on this thread.
 #pragma once
 
-#include <source_location>
+#include "source_location.hpp"
 #include <string>
 
 #include "errors.hpp"
@@ -58,7 +58,7 @@ void run_until_done(event_loop& loop, const join_handle<T>& handle) {
 }
 
 template <class T>
-T run(task<T> main, event_loop::options opts = {}, std::source_location where = std::source_location::current()) {
+T run(task<T> main, event_loop::options opts = {}, corio::source_location where = corio::source_location::current()) {
   event_loop loop(std::move(opts));
   join_handle<T> handle = detail::spawn_on(loop, std::move(main), "main", where);
   run_until_done(loop, handle);

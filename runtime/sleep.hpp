@@ -50,21 +50,25 @@ class sleep_awaiter final : public waiter, public timer_entry {
   bool await_suspend(std::coroutine_handle<P> h) {
     owner_ = &task_of(h);
     if (owner_->cancel_requested()) return false;
+    if (!absolute_ && delay_ <= duration::zero()) return yield_to_others(h);  // no clock read
     event_loop& loop = owner_->loop();
     const time_point now = loop.now();
     const time_point deadline = absolute_ ? deadline_ : saturating_add(now, delay_);
-    if (deadline <= now) {
-      owner_->schedule(h);  // already due: just let the others run first
-      return true;
-    }
+    if (deadline <= now) return yield_to_others(h);
     resume_point = h;
     loop.arm(*this, deadline);
     owner_->park(*this);
     return true;
   }
 
+  // Already due: go to the back of the ready queue, so the others run first.
+  bool yield_to_others(std::coroutine_handle<> h) {
+    owner_->schedule(h);
+    return true;
+  }
+
   void await_resume() const {
-    if (owner_->cancel_requested()) throw cancelled{};
+    if (owner_->cancel_requested()) throw_cancelled();
   }
 
   void on_fire() noexcept override { owner_->wake(*this); }

@@ -17,9 +17,9 @@
 #pragma once
 
 #include <coroutine>
-#include <source_location>
+#include "source_location.hpp"
 #include <stdexcept>
-#include <string>
+#include <string_view>
 #include <utility>
 
 #include "errors.hpp"
@@ -122,7 +122,7 @@ class join_handle<T>::awaiter final : public detail::waiter, public detail::comp
   }
 
   T await_resume() {
-    if (owner_ != nullptr && owner_->cancel_requested()) throw cancelled{};
+    if (owner_ != nullptr && owner_->cancel_requested()) detail::throw_cancelled();
     return handle_->take();
   }
 
@@ -142,10 +142,10 @@ class join_handle<T>::awaiter final : public detail::waiter, public detail::comp
 namespace detail {
 /// spawn() on a given loop, whether or not it is running (run() and the test driver use it).
 template <class T>
-join_handle<T> spawn_on(event_loop& loop, task<T> t, std::string name, std::source_location where) {
+join_handle<T> spawn_on(event_loop& loop, task<T> t, std::string_view name, corio::source_location where) {
   if (!t.valid()) throw broken_promise("corio::spawn: empty task");
   auto frame = t.release();
-  return join_handle<T>(loop.start_task(frame, frame.promise(), std::move(name), where));
+  return join_handle<T>(loop.start_task(frame, frame.promise(), name, where));
 }
 }  // namespace detail
 
@@ -153,11 +153,11 @@ join_handle<T> spawn_on(event_loop& loop, task<T> t, std::string name, std::sour
 /// inside spawn(). `name` and the call site show up in logs (and in task dumps).
 /// Throws std::logic_error when no loop is running on this thread.
 template <class T>
-join_handle<T> spawn(task<T> t, std::string name = {},
-                     std::source_location where = std::source_location::current()) {
+join_handle<T> spawn(task<T> t, std::string_view name = {},
+                     corio::source_location where = corio::source_location::current()) {
   event_loop* loop = event_loop::current();
   if (loop == nullptr) throw std::logic_error("corio::spawn: no event loop is running on this thread");
-  return detail::spawn_on(*loop, std::move(t), std::move(name), where);
+  return detail::spawn_on(*loop, std::move(t), name, where);
 }
 
 }  // namespace corio

@@ -50,7 +50,7 @@ struct initial_awaiter {
   void await_suspend(std::coroutine_handle<>) const noexcept {}
   void await_resume() const {
     task_state* owner = promise->owner_;
-    if (owner != nullptr && !promise->continuation_ && owner->cancel_requested()) throw cancelled{};
+    if (owner != nullptr && !promise->continuation_ && owner->cancel_requested()) throw_cancelled();
   }
 };
 

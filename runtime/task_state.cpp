@@ -1,5 +1,8 @@
 #include "task_state.hpp"
 
+#include <cxxabi.h>
+
+#include <typeinfo>
 #include <utility>
 
 #include "errors.hpp"
@@ -9,17 +12,24 @@
 namespace corio::detail {
 
 task_state::task_state(event_loop& loop, ready_queue& ready, std::coroutine_handle<> frame, promise_base& root,
-                       std::string name, std::source_location spawn_site, task_state* parent,
-                       std::uint64_t id) noexcept
+                       std::string_view name, corio::source_location spawn_site, task_state* parent,
+                       std::uint32_t id)
     : loop_(&loop),
       ready_(&ready),
       frame_(frame),
       root_(&root),
       parent_(parent),
-      name_(std::move(name)),
+      name_(name.empty() ? nullptr : std::make_unique<const std::string>(name)),
       spawn_site_(spawn_site),
       id_(id) {
   root.owner_ = this;
+}
+
+void throw_cancelled() { throw cancelled{}; }
+
+bool handling_cancellation() noexcept {
+  const std::type_info* type = abi::__cxa_current_exception_type();
+  return type != nullptr && *type == typeid(cancelled);
 }
 
 void task_state::request_cancel() noexcept {
@@ -64,13 +74,7 @@ void task_state::destroy_frame() noexcept {
 
 // A task ending in corio::cancelled was stopped on purpose: that is not an error to report.
 void task_state::report_unretrieved_error() const noexcept {
-  if (!frame_ || !root_->failed()) return;
-  try {
-    std::rethrow_exception(root_->error());
-  } catch (const cancelled&) {
-  } catch (...) {
-    log_unretrieved_exception(*this, root_->error());
-  }
+  if (frame_ && root_->failed() && !root_->ended_by_cancellation()) log_unretrieved_exception(*this, root_->error());
 }
 
 }  // namespace corio::detail

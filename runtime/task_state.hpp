@@ -17,8 +17,10 @@
 
 #include <coroutine>
 #include <cstdint>
-#include <source_location>
+#include "source_location.hpp"
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "promise_base.hpp"
 #include "ready_queue.hpp"
@@ -58,8 +60,8 @@ class completion_listener {
 class task_state {
  public:
   task_state(event_loop& loop, ready_queue& ready, std::coroutine_handle<> frame, promise_base& root,
-             std::string name, std::source_location spawn_site, task_state* parent,
-             std::uint64_t id) noexcept;
+             std::string_view name, corio::source_location spawn_site, task_state* parent,
+             std::uint32_t id);
   task_state(const task_state&) = delete;
   task_state& operator=(const task_state&) = delete;
 
@@ -68,9 +70,9 @@ class task_state {
   static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
 
   // --- identity (for logs, and for await-chain dumps later) ---
-  [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] const std::source_location& spawn_site() const noexcept { return spawn_site_; }
-  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  [[nodiscard]] std::string_view name() const noexcept { return name_ ? std::string_view(*name_) : std::string_view(); }
+  [[nodiscard]] const corio::source_location& spawn_site() const noexcept { return spawn_site_; }
+  [[nodiscard]] std::uint32_t id() const noexcept { return id_; }
   [[nodiscard]] task_state* parent() const noexcept { return parent_; }
   [[nodiscard]] event_loop& loop() const noexcept { return *loop_; }
   [[nodiscard]] const promise_base& root() const noexcept { return *root_; }
@@ -123,9 +125,9 @@ class task_state {
   waiter* current_wait_ = nullptr;
   completion_listener* listener_ = nullptr;
   task_state* parent_;
-  std::string name_;
-  std::source_location spawn_site_;
-  std::uint64_t id_;
+  std::unique_ptr<const std::string> name_;  // only allocated for a non-empty name
+  corio::source_location spawn_site_;
+  std::uint32_t id_;  // for people reading logs; wraps after 4 billion spawns
   bool cancel_requested_ = false;
   bool done_ = false;
   bool handle_alive_ = true;

@@ -23,7 +23,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <source_location>
+#include "source_location.hpp"
 
 #include "errors.hpp"
 #include "event_loop.hpp"
@@ -73,7 +73,7 @@ inline bool drive(event_loop& loop, const join_handle<void>& main, const options
 
 }  // namespace detail
 
-inline void run_test(task<> body, options opts = {}, std::source_location where = std::source_location::current()) {
+inline void run_test(task<> body, options opts = {}, corio::source_location where = corio::source_location::current()) {
   event_loop loop({.clock = opts.clock});
   join_handle<void> main = corio::detail::spawn_on(loop, std::move(body), "test body", where);
   const bool finished = detail::drive(loop, main, opts);

@@ -1,10 +1,6 @@
-// The seed's first lesson: two coroutines that wait concurrently finish in max(2 s, 1 s) = 2 s,
-// not 2 s + 1 s. Run it with `time` to see.
 #include <chrono>
 #include <cstdio>
-
 #include <corio.hpp>
-
 using namespace std::chrono_literals;
 
 corio::task<> fetch_data() {
@@ -19,6 +15,4 @@ corio::task<> process_data() {
   std::puts("Data processed!");
 }
 
-int main() {
-  corio::run(corio::gather(fetch_data(), process_data()));
-}
+int main() { corio::run(corio::gather(fetch_data(), process_data())); }

@@ -1,0 +1,307 @@
+// bench/runtime_bench.cpp — what the loop's basic operations cost: spawn/join, gather, arming
+// and cancelling timers, task switches (yield), and many concurrent sleepers.
+//
+//   build/release/bench/runtime_bench                        # everything
+//   build/release/bench/runtime_bench --benchmark_filter=yield
+//
+// How every benchmark is run. The Google Benchmark loop (`for (auto _ : state)`) sits INSIDE a
+// coroutine that corio::run() drives, so what is timed is the operation itself, not making and
+// tearing down an event loop. Each invocation runs on a fresh thread: corio's frame cache is
+// per-thread, so a cold cache at the start of every benchmark keeps one benchmark's cached
+// frames from flattering the next, and each benchmark warms up explicitly (untimed, uncounted)
+// before its timed loop, so the counters show the steady state.
+//
+// Counters (per operation; what "an operation" is is said at each benchmark):
+//   ns_per_op            wall time per operation (the Time column is per loop iteration)
+//   allocs_per_op        global operator new calls (bench/alloc_counter.hpp replaces it), corio's
+//                        frame-cache misses included, since they fall back to operator new
+//   frame_allocs_per_op  the part of those that were frame-cache misses
+//                        (corio::detail::frame_heap_allocations())
+//   heap_B_per_sleeper   (peak live heap bytes − live bytes before the first sleeper) / N
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../corio.hpp"
+#include "alloc_counter.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+namespace alloc = corio_bench::alloc;
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+using bench_body = corio::task<void> (*)(benchmark::State&);
+
+/// Runs `body(state)` as the main task of a fresh loop on a fresh thread (see the file comment).
+void run_body(benchmark::State& state, bench_body body, corio::event_loop::options opts = {}) {
+  std::exception_ptr error;
+  std::thread([&] {
+    try {
+      corio::run(body(state), opts);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }).join();
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  } catch (...) {  // corio::cancelled and friends do not derive from std::exception
+    state.SkipWithError("the benchmark body ended with a non-std exception");
+  }
+}
+
+corio::event_loop::options manual_clock() {
+  return {.clock = corio::clock::manual(corio::time_point{}, /*autojump=*/true)};
+}
+
+/// Measures one timed loop: construct just before `for (auto _ : state)`, report() just after.
+class op_meter {
+ public:
+  explicit op_meter(benchmark::State& state) noexcept
+      : state_(state), calls0_(alloc::calls()), frames0_(corio::detail::frame_heap_allocations()),
+        t0_(steady::now()) {}
+
+  /// `ops_per_iteration`: how many operations one turn of the state loop performs.
+  void report(double ops_per_iteration) {
+    // Read everything first: adding a counter to state_.counters allocates a map node.
+    const double elapsed_ns = std::chrono::duration<double, std::nano>(steady::now() - t0_).count();
+    const auto allocs = static_cast<double>(alloc::calls() - calls0_);
+    const auto frame_allocs = static_cast<double>(corio::detail::frame_heap_allocations() - frames0_);
+    const double ops = ops_per_iteration * static_cast<double>(state_.iterations());
+    if (ops <= 0) return;
+    state_.counters["ns_per_op"] = elapsed_ns / ops;
+    state_.counters["allocs_per_op"] = allocs / ops;
+    state_.counters["frame_allocs_per_op"] = frame_allocs / ops;
+    state_.SetItemsProcessed(static_cast<std::int64_t>(ops));
+  }
+
+ private:
+  benchmark::State& state_;
+  std::uint64_t calls0_;
+  std::size_t frames0_;
+  steady::time_point t0_;
+};
+
+/// The peers' delay sequence (xorshift64 from 42), reduced modulo `modulus` microseconds.
+std::vector<corio::duration> xorshift_delays(std::size_t n, std::uint64_t modulus) {
+  std::vector<corio::duration> delays(n);
+  std::uint64_t x = 42;
+  for (auto& d : delays) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    d = std::chrono::microseconds(x % modulus);
+  }
+  return delays;
+}
+
+std::uint64_t g_counter = 0;  // what the trivial tasks touch, so they do something
+
+corio::task<void> increment() {
+  ++g_counter;
+  co_return;
+}
+
+corio::task<void> sleep_for(corio::duration d) { co_await corio::sleep(d); }
+
+// ---------------------------------------------------------------------------------------------
+// spawn + join: one iteration spawns N trivial tasks, then awaits every join_handle (Tokio's
+// spawn benchmark does the same). Operation: one task (spawn, first run, finish, join).
+
+corio::task<void> spawn_join_body(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::vector<corio::join_handle<void>> handles;
+  handles.reserve(n);
+  auto round = [&]() -> corio::task<void> {
+    for (std::size_t i = 0; i < n; ++i) handles.push_back(corio::spawn(increment()));
+    for (auto& h : handles) co_await h;
+    handles.clear();
+  };
+  co_await round();  // warm-up: fills the frame cache and grows the ready ring to N
+  op_meter meter(state);
+  for (auto _ : state) co_await round();
+  meter.report(static_cast<double>(n));
+}
+
+void BM_spawn_join(benchmark::State& state) { run_body(state, spawn_join_body); }
+BENCHMARK(BM_spawn_join)->Arg(1)->Arg(1000)->Arg(100000)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
+// gather of 10,000 tasks: one iteration builds the vector of tasks and co_awaits gather(vector).
+// Operation: one task (its frame, spawn, run, and its slot in the result vector).
+
+corio::task<void> gather_body(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  auto round = [n]() -> corio::task<void> {
+    std::vector<corio::task<void>> tasks;
+    tasks.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) tasks.push_back(increment());
+    auto results = co_await corio::gather(std::move(tasks));
+    benchmark::DoNotOptimize(results.data());
+  };
+  co_await round();
+  op_meter meter(state);
+  for (auto _ : state) co_await round();
+  meter.report(static_cast<double>(n));
+}
+
+void BM_gather(benchmark::State& state) { run_body(state, gather_body); }
+BENCHMARK(BM_gather)->Arg(10000)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
+// Timers, raw: loop.arm() + loop.disarm() of an intrusive timer with a 10 s deadline — the cost
+// of the wheel as the loop sees it, with no task around it. Arg = how many other timers are
+// armed meanwhile (spread over 0–100 s, so over several wheel levels): O(1) means the same cost.
+// Operation: one arm + one disarm.
+
+struct noop_timer final : corio::detail::timer_entry {
+  void on_fire() noexcept override {}
+};
+
+corio::task<void> arm_disarm_raw_body(benchmark::State& state) {
+  corio::event_loop& loop = *corio::event_loop::current();
+  std::vector<noop_timer> background(static_cast<std::size_t>(state.range(0)));
+  const auto spread = xorshift_delays(background.size(), 100'000'000);  // 0–100 s
+  for (std::size_t i = 0; i < background.size(); ++i) loop.arm(background[i], loop.now() + spread[i]);
+  noop_timer timer;
+  const corio::time_point deadline = loop.now() + 10s;
+  for (int i = 0; i < 1000; ++i) {
+    loop.arm(timer, deadline);
+    loop.disarm(timer);
+  }
+  op_meter meter(state);
+  for (auto _ : state) {
+    loop.arm(timer, deadline);
+    loop.disarm(timer);
+  }
+  meter.report(1);
+  for (auto& t : background) loop.disarm(t);
+  co_return;
+}
+
+void BM_timer_arm_disarm_raw(benchmark::State& state) { run_body(state, arm_disarm_raw_body); }
+BENCHMARK(BM_timer_arm_disarm_raw)->Arg(0)->Arg(100000)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
+// Timers, as a user writes a timeout today (corio has no timeout() yet): spawn a task that
+// sleeps 10 s, let it run far enough to arm its timer, cancel it and join it. Operation: the
+// whole round — spawn, arm, cancel (disarm), the task unwinding with corio::cancelled, the join
+// rethrowing it. Two C++ exceptions per op are part of the price.
+
+corio::task<void> sleep_cancel_body(benchmark::State& state) {
+  auto round = []() -> corio::task<void> {
+    auto h = corio::spawn(sleep_for(10s));
+    co_await corio::yield();  // h runs first (it was queued first) and parks on its timer
+    h.cancel();
+    try {
+      co_await h;
+    } catch (const corio::cancelled&) {
+    }
+  };
+  for (int i = 0; i < 1000; ++i) co_await round();
+  op_meter meter(state);
+  for (auto _ : state) co_await round();
+  meter.report(1);
+}
+
+void BM_timer_spawned_sleep_cancel(benchmark::State& state) { run_body(state, sleep_cancel_body); }
+BENCHMARK(BM_timer_spawned_sleep_cancel)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
+// Timers through sleep(): the main task sleeps 1 ms per iteration under a manual autojump clock,
+// so each op is: the sleep awaiter arms the wheel, the loop finds nothing ready, jumps the clock
+// to the deadline, drains the due slot, wakes and resumes the task — no syscall, no real wait.
+// Operation: one sleep (arm + fire + resume).
+
+corio::task<void> sleep_fire_body(benchmark::State& state) {
+  for (int i = 0; i < 1000; ++i) co_await corio::sleep(1ms);
+  op_meter meter(state);
+  for (auto _ : state) co_await corio::sleep(1ms);
+  meter.report(1);
+}
+
+void BM_timer_sleep_fire_manual_clock(benchmark::State& state) {
+  run_body(state, sleep_fire_body, manual_clock());
+}
+BENCHMARK(BM_timer_sleep_fire_manual_clock)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
+// Yield ping-pong: the main task and a partner each `co_await corio::yield()` in a loop, so
+// every iteration is two task switches through the ready queue (main -> partner -> main).
+// Operation: one switch. Arg 0: steady clock; Arg 1: manual clock. The difference is what
+// yield() pays for reading the clock (it computes now + 0 like any sleep).
+
+corio::task<void> yielder(const bool& stop, std::uint64_t& switches) {
+  while (!stop) {
+    co_await corio::yield();
+    ++switches;
+  }
+}
+
+corio::task<void> yield_pingpong_body(benchmark::State& state) {
+  bool stop = false;
+  std::uint64_t partner_switches = 0;
+  auto partner = corio::spawn(yielder(stop, partner_switches));
+  for (int i = 0; i < 1000; ++i) co_await corio::yield();
+  op_meter meter(state);
+  for (auto _ : state) co_await corio::yield();
+  meter.report(2);
+  stop = true;
+  co_await partner;
+  state.counters["partner_switches_per_iter"] =
+      static_cast<double>(partner_switches) / static_cast<double>(state.iterations() + 1000);
+}
+
+void BM_yield_pingpong(benchmark::State& state) {
+  run_body(state, yield_pingpong_body, state.range(0) == 0 ? corio::event_loop::options{} : manual_clock());
+}
+BENCHMARK(BM_yield_pingpong)->ArgName("manual_clock")->Arg(0)->Arg(1)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent sleepers: one iteration spawns N tasks, each sleeping its own xorshift delay (the
+// peers' sequence), and joins them all. Operation: one sleeper. heap_B_per_sleeper counts the
+// frame, the task record, the join_handle in the vector, and malloc's rounding, at the peak.
+//   manual clock: delays 0–100 ms as in the peer harness; autojump makes it CPU-bound.
+//   real clock:   delays 0–1 ms, so the ~1 ms of real waiting is small next to the work.
+
+corio::task<void> sleepers_body(benchmark::State& state, std::uint64_t modulus_us) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto delays = xorshift_delays(n, modulus_us);
+  std::vector<corio::join_handle<void>> handles;
+  handles.reserve(n);
+  const std::int64_t base = alloc::live_bytes();
+  alloc::reset_peak();
+  auto round = [&]() -> corio::task<void> {
+    for (const corio::duration d : delays) handles.push_back(corio::spawn(sleep_for(d)));
+    for (auto& h : handles) co_await h;
+    handles.clear();
+  };
+  co_await round();  // the first round is the one that takes memory from the heap
+  op_meter meter(state);
+  for (auto _ : state) co_await round();
+  meter.report(static_cast<double>(n));
+  state.counters["heap_B_per_sleeper"] =
+      static_cast<double>(alloc::peak_bytes() - base + static_cast<std::int64_t>(n * sizeof(handles[0]))) /
+      static_cast<double>(n);
+}
+
+corio::task<void> sleepers_manual_body(benchmark::State& state) { return sleepers_body(state, 100'001); }
+corio::task<void> sleepers_real_body(benchmark::State& state) { return sleepers_body(state, 1'001); }
+
+void BM_sleepers_manual_clock(benchmark::State& state) { run_body(state, sleepers_manual_body, manual_clock()); }
+void BM_sleepers_real_clock(benchmark::State& state) { run_body(state, sleepers_real_body); }
+BENCHMARK(BM_sleepers_manual_clock)->Arg(100000)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_sleepers_real_clock)->Arg(100000)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
