@@ -5,6 +5,7 @@
 #pragma once
 
 #include "runtime/errors.hpp"
+#include "runtime/event.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/gather.hpp"
 #include "runtime/outcome.hpp"

@@ -10,46 +10,18 @@
 
 #include "runtime/testing.hpp"
 #include "support/capture_log.hpp"
+#include "support/tasks.hpp"
 
 using namespace std::chrono_literals;
-
-namespace {
-
-corio::event_loop& loop() { return *corio::event_loop::current(); }
-
-corio::task<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await corio::sleep(d);
-  co_return v;
-}
-
-corio::task<> nothing_after(std::chrono::milliseconds d) { co_await corio::sleep(d); }
-
-corio::task<int> fail_after(std::chrono::milliseconds d, std::string message) {
-  co_await corio::sleep(d);
-  throw std::runtime_error(message);
-}
-
-// Sleeps; records "finished" or "cancelled".
-corio::task<int> record(std::chrono::milliseconds d, std::string& how) {
-  try {
-    co_await corio::sleep(d);
-  } catch (const corio::cancelled&) {
-    how = "cancelled";
-    throw;
-  }
-  how = "finished";
-  co_return 0;
-}
-
-}  // namespace
+using namespace testing_support;
 
 CORIO_TEST(gather, returns_results_in_argument_order_whatever_the_finishing_order) {
-  const auto start = loop().now();
+  const auto start = current_loop().now();
   auto [a, nothing, b] = co_await corio::gather(value_after(30ms, 1), nothing_after(10ms), value_after(20ms, 2));
   EXPECT_EQ(a, 1);
   EXPECT_EQ(nothing, std::monostate{});
   EXPECT_EQ(b, 2);
-  EXPECT_EQ(loop().now() - start, 30ms);  // concurrent: the longest, not the sum
+  EXPECT_EQ(current_loop().now() - start, 30ms);  // concurrent: the longest, not the sum
 }
 
 CORIO_TEST(gather, of_a_vector_returns_a_vector_in_order) {
@@ -74,7 +46,7 @@ CORIO_TEST(gather, of_ten_thousand_tasks_completes) {
 
 CORIO_TEST(gather, on_the_first_failure_cancels_the_rest_waits_for_them_then_rethrows_it) {
   std::string slow_one;
-  const auto start = loop().now();
+  const auto start = current_loop().now();
   try {
     co_await corio::gather(record(1h, slow_one), fail_after(10ms, "first"), value_after(5ms, 3));
     ADD_FAILURE() << "gather did not throw";
@@ -82,8 +54,8 @@ CORIO_TEST(gather, on_the_first_failure_cancels_the_rest_waits_for_them_then_ret
     EXPECT_STREQ(e.what(), "first");
   }
   EXPECT_EQ(slow_one, "cancelled");  // already unwound when gather threw
-  EXPECT_EQ(loop().now() - start, 10ms);
-  EXPECT_EQ(loop().live_tasks(), 1u);  // only the test body is left
+  EXPECT_EQ(current_loop().now() - start, 10ms);
+  EXPECT_EQ(current_loop().live_tasks(), 1u);  // only the test body is left
 }
 
 CORIO_TEST(gather, a_second_real_failure_is_logged_not_dropped) {
@@ -110,7 +82,7 @@ CORIO_TEST(gather, cancelling_the_awaiting_task_cancels_every_child_and_waits_fo
   EXPECT_THROW(co_await h, corio::cancelled);
   EXPECT_EQ(a, "cancelled");
   EXPECT_EQ(b, "cancelled");
-  EXPECT_EQ(loop().armed_timers(), 0u);
+  EXPECT_EQ(current_loop().armed_timers(), 0u);
 }
 
 CORIO_TEST(gather_settled, collects_values_and_exceptions_without_cancelling_anything) {

@@ -7,12 +7,12 @@
 #include <corio.hpp>
 
 #include "runtime/testing.hpp"
+#include "support/tasks.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-corio::event_loop& loop() { return *corio::event_loop::current(); }
 
 corio::task<> fetch_data(std::vector<std::string>& out) {
   out.push_back("Fetching data...");
@@ -33,29 +33,29 @@ const std::vector<std::string> seed_order = {"Fetching data...", "Processing dat
 
 CORIO_TEST(seed, gather_of_a_2s_and_a_1s_task_finishes_at_2s_in_the_seeds_order) {
   std::vector<std::string> out;
-  const auto start = loop().now();
+  const auto start = testing_support::current_loop().now();
   co_await corio::gather(fetch_data(out), process_data(out));
-  EXPECT_EQ(loop().now() - start, 2s);
+  EXPECT_EQ(testing_support::current_loop().now() - start, 2s);
   EXPECT_EQ(out, seed_order);
 }
 
 CORIO_TEST(seed, awaiting_one_after_the_other_takes_the_sum_3s) {
   std::vector<std::string> out;
-  const auto start = loop().now();
+  const auto start = testing_support::current_loop().now();
   co_await fetch_data(out);
   co_await process_data(out);
-  EXPECT_EQ(loop().now() - start, 3s);
+  EXPECT_EQ(testing_support::current_loop().now() - start, 3s);
   EXPECT_EQ(out, (std::vector<std::string>{"Fetching data...", "Data fetched!", "Processing data...",
                                             "Data processed!"}));
 }
 
 CORIO_TEST(seed, create_task_then_await_both_also_takes_2s) {
   std::vector<std::string> out;
-  const auto start = loop().now();
+  const auto start = testing_support::current_loop().now();
   auto fetch = corio::spawn(fetch_data(out), "fetch");
   auto process = corio::spawn(process_data(out), "process");
   co_await fetch;
   co_await process;
-  EXPECT_EQ(loop().now() - start, 2s);
+  EXPECT_EQ(testing_support::current_loop().now() - start, 2s);
   EXPECT_EQ(out, seed_order);
 }

@@ -9,11 +9,11 @@
 #include <corio.hpp>
 
 #include "runtime/testing.hpp"
+#include "support/tasks.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
-corio::event_loop& loop() { return *corio::event_loop::current(); }
 
 corio::task<> append_after(corio::duration d, std::vector<std::string>& out, std::string what) {
   co_await corio::sleep(d);
@@ -22,19 +22,19 @@ corio::task<> append_after(corio::duration d, std::vector<std::string>& out, std
 }  // namespace
 
 CORIO_TEST(sleep, resumes_exactly_at_its_deadline_on_the_manual_clock) {
-  const auto start = loop().now();
+  const auto start = testing_support::current_loop().now();
   co_await corio::sleep(1500us);
-  EXPECT_EQ(loop().now() - start, 1500us);
+  EXPECT_EQ(testing_support::current_loop().now() - start, 1500us);
   co_await corio::sleep(std::chrono::duration<double>(0.25));
-  EXPECT_EQ(loop().now() - start, 1500us + 250ms);
+  EXPECT_EQ(testing_support::current_loop().now() - start, 1500us + 250ms);
 }
 
 CORIO_TEST(sleep, counts_from_the_co_await_not_from_the_call) {
   auto pending = corio::sleep(10ms);
   co_await corio::sleep(5ms);
-  const auto before = loop().now();
+  const auto before = testing_support::current_loop().now();
   co_await pending;
-  EXPECT_EQ(loop().now() - before, 10ms);
+  EXPECT_EQ(testing_support::current_loop().now() - before, 10ms);
 }
 
 CORIO_TEST(sleep, zero_and_yield_let_every_other_ready_task_run_first) {
@@ -53,7 +53,7 @@ CORIO_TEST(sleep, a_past_deadline_does_not_complete_inside_the_co_await) {
     ran = true;
     co_return;
   }(other_ran));
-  co_await corio::sleep_until(loop().now() - 1s);
+  co_await corio::sleep_until(testing_support::current_loop().now() - 1s);
   EXPECT_TRUE(other_ran);
   co_await other;
 }
@@ -64,28 +64,28 @@ CORIO_TEST(sleep, timers_fire_in_deadline_order_at_their_deadlines) {
   tasks.push_back(append_after(30ms, out, "c"));
   tasks.push_back(append_after(10ms, out, "a"));
   tasks.push_back(append_after(20ms, out, "b"));
-  const auto start = loop().now();
+  const auto start = testing_support::current_loop().now();
   co_await corio::gather(std::move(tasks));
   EXPECT_EQ(out, (std::vector<std::string>{"a", "b", "c"}));
-  EXPECT_EQ(loop().now() - start, 30ms);
+  EXPECT_EQ(testing_support::current_loop().now() - start, 30ms);
 }
 
 CORIO_TEST(sleep, a_far_future_deadline_is_clamped_and_can_be_cancelled) {
   auto forever = corio::spawn([]() -> corio::task<> { co_await corio::sleep(std::chrono::hours::max()); }());
   auto until_max = corio::spawn([]() -> corio::task<> { co_await corio::sleep_until(corio::time_point::max()); }());
   co_await corio::yield();
-  EXPECT_EQ(loop().armed_timers(), 2u);
+  EXPECT_EQ(testing_support::current_loop().armed_timers(), 2u);
   forever.cancel();
   until_max.cancel();
-  EXPECT_EQ(loop().armed_timers(), 0u);
+  EXPECT_EQ(testing_support::current_loop().armed_timers(), 0u);
   EXPECT_THROW(co_await forever, corio::cancelled);
   EXPECT_THROW(co_await until_max, corio::cancelled);
 }
 
 CORIO_TEST(sleep, ten_years_passes_in_virtual_time) {
-  const auto start = loop().now();
+  const auto start = testing_support::current_loop().now();
   co_await corio::sleep(24h * 3653);
-  EXPECT_EQ(loop().now() - start, 24h * 3653);
+  EXPECT_EQ(testing_support::current_loop().now() - start, 24h * 3653);
 }
 
 CORIO_TEST(sleep, a_cancelled_task_throws_at_once_without_sleeping) {
@@ -93,9 +93,9 @@ CORIO_TEST(sleep, a_cancelled_task_throws_at_once_without_sleeping) {
     co_await corio::sleep(1h);
   }());
   h.cancel();
-  const auto start = loop().now();
+  const auto start = testing_support::current_loop().now();
   EXPECT_THROW(co_await h, corio::cancelled);
-  EXPECT_EQ(loop().now(), start);
+  EXPECT_EQ(testing_support::current_loop().now(), start);
 }
 
 // T-39: on the real clock, no sleep ever ends before its deadline (the poll timeout is

@@ -10,49 +10,23 @@
 
 #include "runtime/testing.hpp"
 #include "support/capture_log.hpp"
+#include "support/tasks.hpp"
 
 using namespace std::chrono_literals;
+using namespace testing_support;
 
 namespace {
-
-corio::event_loop& loop() { return *corio::event_loop::current(); }
-
-corio::task<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await corio::sleep(d);
-  co_return v;
-}
-
-corio::task<> fail_after(std::chrono::milliseconds d, std::string message) {
-  co_await corio::sleep(d);
-  throw std::runtime_error(message);
-}
-
-corio::task<> sleep_then_set(std::chrono::milliseconds d, bool& done) {
-  co_await corio::sleep(d);
-  done = true;
-}
-
-// Records how the task ended: "finished", "cancelled".
-corio::task<> sleep_and_record(std::chrono::milliseconds d, std::string& how) {
-  try {
-    co_await corio::sleep(d);
-    how = "finished";
-  } catch (const corio::cancelled&) {
-    how = "cancelled";
-    throw;
-  }
-}
 
 corio::task<> never_resumed() { co_await std::suspend_always{}; }
 
 }  // namespace
 
 CORIO_TEST(spawn, a_spawned_task_runs_concurrently_and_its_result_is_awaited) {
-  const auto start = loop().now();
+  const auto start = current_loop().now();
   auto a = corio::spawn(value_after(20ms, 1));
   auto b = corio::spawn(value_after(30ms, 2));
   EXPECT_EQ(co_await a + co_await b, 3);
-  EXPECT_EQ(loop().now() - start, 30ms);
+  EXPECT_EQ(current_loop().now() - start, 30ms);
 }
 
 CORIO_TEST(spawn, the_task_does_not_start_inside_spawn) {
@@ -73,18 +47,18 @@ CORIO_TEST(spawn, awaiting_a_failed_task_rethrows_its_exception) {
 
 CORIO_TEST(spawn, cancel_makes_a_sleeping_task_throw_cancelled_and_disarms_its_timer_at_once) {
   std::string how;
-  auto h = corio::spawn(sleep_and_record(1h, how));
+  auto h = corio::spawn(record(1h, how));
   co_await corio::yield();  // let it start sleeping
-  EXPECT_EQ(loop().armed_timers(), 1u);
+  EXPECT_EQ(current_loop().armed_timers(), 1u);
   h.cancel();
-  EXPECT_EQ(loop().armed_timers(), 0u);
+  EXPECT_EQ(current_loop().armed_timers(), 0u);
   EXPECT_THROW(co_await h, corio::cancelled);
   EXPECT_EQ(how, "cancelled");
 }
 
 CORIO_TEST(spawn, a_task_cancelled_before_it_starts_never_runs_its_body) {
   bool ran = false;
-  auto h = corio::spawn(sleep_then_set(0ms, ran));
+  auto h = corio::spawn(set_after(0ms, ran));
   h.cancel();
   EXPECT_THROW(co_await h, corio::cancelled);
   EXPECT_FALSE(ran);
@@ -111,17 +85,17 @@ CORIO_TEST(spawn, a_task_that_swallows_cancelled_is_cancelled_again_at_its_next_
 CORIO_TEST(spawn, dropping_an_unjoined_handle_cancels_the_task) {
   std::string how;
   {
-    auto h = corio::spawn(sleep_and_record(1h, how));
+    auto h = corio::spawn(record(1h, how));
     co_await corio::yield();
   }
   co_await corio::yield();  // its unwinding runs on the next turn
   EXPECT_EQ(how, "cancelled");
-  EXPECT_EQ(loop().live_tasks(), 1u);  // only the test body
+  EXPECT_EQ(current_loop().live_tasks(), 1u);  // only the test body
 }
 
 CORIO_TEST(spawn, a_detached_task_runs_to_completion) {
   bool done = false;
-  corio::spawn(sleep_then_set(10ms, done)).detach();
+  corio::spawn(set_after(10ms, done)).detach();
   co_await corio::sleep(20ms);
   EXPECT_TRUE(done);
 }
@@ -149,7 +123,7 @@ CORIO_TEST(spawn, a_failure_whose_handle_is_dropped_unawaited_is_logged) {
 CORIO_TEST(spawn, a_cancelled_task_is_not_reported_as_a_lost_exception) {
   testing_support::capture_log log;
   std::string how;
-  corio::spawn(sleep_and_record(1h, how)).cancel();  // dropped right away: cancelled
+  corio::spawn(record(1h, how)).cancel();  // dropped right away: cancelled
   co_await corio::yield();
   EXPECT_EQ(log.text(), "");
 }
@@ -162,7 +136,7 @@ CORIO_TEST(spawn, the_result_can_be_taken_only_once) {
 
 CORIO_TEST(spawn, cancelling_the_joiner_leaves_the_joined_task_running) {
   bool done = false;
-  auto worker = corio::spawn(sleep_then_set(50ms, done));
+  auto worker = corio::spawn(set_after(50ms, done));
   auto joiner = corio::spawn([](corio::join_handle<void>& w) -> corio::task<> { co_await w; }(worker));
   co_await corio::sleep(10ms);
   joiner.cancel();
@@ -179,7 +153,7 @@ TEST(spawn, outside_a_running_loop_throws_logic_error) {
 TEST(run, cancels_and_drains_the_tasks_left_when_main_returns) {
   std::string how;
   corio::run([](std::string& h) -> corio::task<> {
-    corio::spawn(sleep_and_record(1h, h)).detach();
+    corio::spawn(record(1h, h)).detach();
     co_await corio::yield();
   }(how));
   EXPECT_EQ(how, "cancelled");
