@@ -3,15 +3,17 @@
 // Replaces the global operator new / delete (all the replaceable forms: plain, array, nothrow,
 // aligned) with versions that call malloc / free and count:
 //
-//   calls        operator new calls since the program started (every allocation, corio's frame
-//                allocator misses included: allocate_frame falls back to ::operator new)
+//   calls        operator new calls since the program started (every heap allocation; corio's
+//                frames over 2 KiB included, since allocate_frame passes them to ::operator new)
 //   live_bytes   bytes currently held (malloc_usable_size of each live block, so it includes
 //                malloc's rounding but not its per-block header)
 //   peak_bytes   the largest live_bytes seen since the last reset_peak()
 //
 // A benchmark reads calls() before and after its timed loop and divides by the number of
-// operations: that is `allocs_per_op`. corio's own cache of frames is not the heap: a frame
-// reused from it costs no call here (corio::detail::frame_heap_allocations() counts its misses).
+// operations: that is `allocs_per_op`. corio's frame cache is not the heap: frames and task
+// records come from its 2 MiB arenas, which it maps with mmap, so neither a block reused from it
+// nor a new arena costs a call here, and live_bytes does not include them
+// (corio::detail::frame_heap_allocations() counts the arenas and the oversized frames).
 //
 // The replacement functions must be defined in exactly one translation unit of a program
 // ([replacement.functions]: they may not be inline), so include this header from one .cpp only:

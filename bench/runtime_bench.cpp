@@ -6,18 +6,20 @@
 //
 // How every benchmark is run. The Google Benchmark loop (`for (auto _ : state)`) sits INSIDE a
 // coroutine that corio::run() drives, so what is timed is the operation itself, not making and
-// tearing down an event loop. Each invocation runs on a fresh thread: corio's frame cache is
-// per-thread, so a cold cache at the start of every benchmark keeps one benchmark's cached
-// frames from flattering the next, and each benchmark warms up explicitly (untimed, uncounted)
-// before its timed loop, so the counters show the steady state.
+// tearing down an event loop. Each invocation runs on a fresh thread with a fresh loop. The
+// frame cache's free blocks outlive the thread (an exiting thread hands them to a process-wide
+// depot that the next one draws from), so what puts every benchmark in the same state is its
+// explicit warm-up (untimed, uncounted) before the timed loop: the counters show the steady state.
 //
 // Counters (per operation; what "an operation" is is said at each benchmark):
 //   ns_per_op            wall time per operation (the Time column is per loop iteration)
-//   allocs_per_op        global operator new calls (bench/alloc_counter.hpp replaces it), corio's
-//                        frame-cache misses included, since they fall back to operator new
-//   frame_allocs_per_op  the part of those that were frame-cache misses
-//                        (corio::detail::frame_heap_allocations())
-//   heap_B_per_sleeper   (peak live heap bytes − live bytes before the first sleeper) / N
+//   allocs_per_op        global operator new calls (bench/alloc_counter.hpp replaces it)
+//   frame_allocs_per_op  what corio's frame cache took from the system
+//                        (corio::detail::frame_heap_allocations()): new 2 MiB arenas (mmap, which
+//                        allocs_per_op does not see) and frames over 2 KiB (operator new, which it does)
+//   heap_B_per_sleeper   (peak live heap bytes − live bytes before the first sleeper) / N: the
+//                        operator new heap only; frames and task records live in the frame
+//                        cache's arenas and are not in it
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -239,8 +241,8 @@ BENCHMARK(BM_timer_sleep_fire_manual_clock)->UseRealTime();
 // ---------------------------------------------------------------------------------------------
 // Yield ping-pong: the main task and a partner each `co_await corio::yield()` in a loop, so
 // every iteration is two task switches through the ready queue (main -> partner -> main).
-// Operation: one switch. Arg 0: steady clock; Arg 1: manual clock. The difference is what
-// yield() pays for reading the clock (it computes now + 0 like any sleep).
+// Operation: one switch. Arg 0: steady clock; Arg 1: manual clock. yield() does not read the
+// clock (a zero delay goes straight to the ready queue), so the two should cost the same.
 
 corio::task<void> yielder(const bool& stop, std::uint64_t& switches) {
   while (!stop) {
@@ -270,8 +272,9 @@ BENCHMARK(BM_yield_pingpong)->ArgName("manual_clock")->Arg(0)->Arg(1)->UseRealTi
 
 // ---------------------------------------------------------------------------------------------
 // Concurrent sleepers: one iteration spawns N tasks, each sleeping its own xorshift delay (the
-// peers' sequence), and joins them all. Operation: one sleeper. heap_B_per_sleeper counts the
-// frame, the task record, the join_handle in the vector, and malloc's rounding, at the peak.
+// peers' sequence), and joins them all. Operation: one sleeper. heap_B_per_sleeper counts, at
+// the peak, the join_handle in the vector and what the loop grows on the heap (its ready ring);
+// not the frame or the task record, which come from the frame cache's arenas.
 //   manual clock: delays 0–100 ms as in the peer harness; autojump makes it CPU-bound.
 //   real clock:   delays 0–1 ms, so the ~1 ms of real waiting is small next to the work.
 

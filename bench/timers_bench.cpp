@@ -4,51 +4,22 @@
 //   million_dispatch    phase 2: run the clock in 1 ms steps until all 1M have been released
 //   million_cleanup     phase 3 (our variant): 1M still-armed timers destroyed at shutdown
 //   churn               a steady state: arm, cancel half, let the rest expire as time moves
-// Each reports allocs_per_op, counted by replacing the global operator new below: the wheel
-// promises to allocate nothing, and the counter checks it rather than trusting it.
+// Each reports allocs_per_op, counted by bench/alloc_counter.hpp's replacement of the global
+// operator new: the wheel promises to allocate nothing, and the counter checks it rather than
+// trusting it.
 #include "timers/wheel.hpp"
 
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
-#include <new>
+#include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
-namespace {
-
-// Every benchmark runs on the main thread, so a plain counter is enough.
-std::size_t allocation_count = 0;
-
-void* counted_alloc(std::size_t size) {
-  ++allocation_count;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return counted_alloc(size); }
-void* operator new[](std::size_t size) { return counted_alloc(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-// The aligned forms, so that no allocation escapes the count (the nothrow forms call these).
-void* operator new(std::size_t size, std::align_val_t align) {
-  ++allocation_count;
-  const auto a = static_cast<std::size_t>(align);
-  if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size, std::align_val_t align) { return operator new(size, align); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "alloc_counter.hpp"
 
 namespace {
 
@@ -61,21 +32,33 @@ using corio::timers::wheel;
 const time_point t0 = time_point{} + 1h;
 constexpr std::size_t million = 1'000'000;
 
-// Counts allocations made while the benchmark's clock runs (setup is bracketed by pause/resume).
+// Counts allocations made while the benchmark's clock runs: what untimed() does is left out of
+// both the time and the count.
 class alloc_meter {
  public:
-  alloc_meter() : start_(allocation_count) {}
-  void pause() { paused_at_ = allocation_count; }
-  void resume() { excluded_ += allocation_count - paused_at_; }
-  void report(benchmark::State& state, double ops) const {
-    const auto counted = allocation_count - start_ - excluded_;
-    state.counters["allocs_per_op"] = static_cast<double>(counted) / ops;
+  explicit alloc_meter(benchmark::State& state) noexcept
+      : state_(state), start_(corio_bench::alloc::calls()) {}
+
+  /// Runs `f` (setup or teardown that is not the operation measured) with the benchmark's clock
+  /// and the allocation count both stopped.
+  template <class F>
+  void untimed(F&& f) {
+    state_.PauseTiming();
+    const std::uint64_t paused_at = corio_bench::alloc::calls();
+    std::forward<F>(f)();
+    excluded_ += corio_bench::alloc::calls() - paused_at;
+    state_.ResumeTiming();
+  }
+
+  void report(double ops) const {
+    const auto counted = corio_bench::alloc::calls() - start_ - excluded_;
+    state_.counters["allocs_per_op"] = static_cast<double>(counted) / ops;
   }
 
  private:
-  std::size_t start_;
-  std::size_t paused_at_ = 0;
-  std::size_t excluded_ = 0;
+  benchmark::State& state_;
+  std::uint64_t start_;
+  std::uint64_t excluded_ = 0;
 };
 
 // libuv's benchmark-million-timers uses timeouts 1..1001 ms, 1000 timers per millisecond.
@@ -91,13 +74,13 @@ void bm_insert_cancel(benchmark::State& state) {
   wheel w(t0);
   timer_node n;
   const auto timeout = std::chrono::milliseconds{state.range(0)};
-  alloc_meter allocs;
+  alloc_meter allocs(state);
   for (auto _ : state) {
     w.insert(n, t0 + timeout);
     w.cancel(n);
     benchmark::DoNotOptimize(&n);
   }
-  allocs.report(state, static_cast<double>(state.iterations()));
+  allocs.report(static_cast<double>(state.iterations()));
 }
 // 1 ms lands on level 1, 10 s on level 3, 10 years beyond the range (the held list).
 BENCHMARK(bm_insert_cancel)->Name("insert_cancel")->ArgName("timeout_ms")
@@ -105,35 +88,27 @@ BENCHMARK(bm_insert_cancel)->Name("insert_cancel")->ArgName("timeout_ms")
 
 void bm_million_insert(benchmark::State& state) {
   auto nodes = std::make_unique<timer_node[]>(million);
-  alloc_meter allocs;
+  alloc_meter allocs(state);
   for (auto _ : state) {
-    state.PauseTiming();
-    allocs.pause();
-    auto w = std::make_unique<wheel>(t0);
-    allocs.resume();
-    state.ResumeTiming();
+    std::unique_ptr<wheel> w;
+    allocs.untimed([&] { w = std::make_unique<wheel>(t0); });
     insert_million(*w, nodes.get());
-    state.PauseTiming();
-    allocs.pause();
-    w.reset();  // unlinks the nodes
-    allocs.resume();
-    state.ResumeTiming();
+    allocs.untimed([&] { w.reset(); });  // unlinks the nodes
   }
-  allocs.report(state, static_cast<double>(state.iterations() * million));
+  allocs.report(static_cast<double>(state.iterations() * million));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * million));
 }
 BENCHMARK(bm_million_insert)->Name("million_insert")->Unit(benchmark::kMillisecond);
 
 void bm_million_dispatch(benchmark::State& state) {
   auto nodes = std::make_unique<timer_node[]>(million);
-  alloc_meter allocs;
+  alloc_meter allocs(state);
   for (auto _ : state) {
-    state.PauseTiming();
-    allocs.pause();
-    auto w = std::make_unique<wheel>(t0);
-    insert_million(*w, nodes.get());
-    allocs.resume();
-    state.ResumeTiming();
+    std::unique_ptr<wheel> w;
+    allocs.untimed([&] {
+      w = std::make_unique<wheel>(t0);
+      insert_million(*w, nodes.get());
+    });
     timer_list out;
     std::size_t fired = 0;
     for (time_point now = t0; !w->empty(); now += 1ms) {
@@ -145,30 +120,26 @@ void bm_million_dispatch(benchmark::State& state) {
     }
     if (fired != million) state.SkipWithError("not every timer fired");
   }
-  allocs.report(state, static_cast<double>(state.iterations() * million));
+  allocs.report(static_cast<double>(state.iterations() * million));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * million));
 }
 BENCHMARK(bm_million_dispatch)->Name("million_dispatch")->Unit(benchmark::kMillisecond);
 
 void bm_million_cleanup(benchmark::State& state) {
-  alloc_meter allocs;
+  alloc_meter allocs(state);
   for (auto _ : state) {
-    state.PauseTiming();
-    allocs.pause();
-    wheel w(t0);
-    auto nodes = std::make_unique<timer_node[]>(million);
-    insert_million(w, nodes.get());
-    allocs.resume();
-    state.ResumeTiming();
-    for (std::size_t i = 0; i < million; ++i) w.cancel(nodes[i]);
-    benchmark::DoNotOptimize(w.size());
-    state.PauseTiming();
-    allocs.pause();
-    nodes.reset();
-    allocs.resume();
-    state.ResumeTiming();
+    std::optional<wheel> w;  // in place, as a local wheel would be: only its setup is untimed
+    std::unique_ptr<timer_node[]> nodes;
+    allocs.untimed([&] {
+      w.emplace(t0);
+      nodes = std::make_unique<timer_node[]>(million);
+      insert_million(*w, nodes.get());
+    });
+    for (std::size_t i = 0; i < million; ++i) w->cancel(nodes[i]);
+    benchmark::DoNotOptimize(w->size());
+    allocs.untimed([&] { nodes.reset(); });
   }
-  allocs.report(state, static_cast<double>(state.iterations() * million));
+  allocs.report(static_cast<double>(state.iterations() * million));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * million));
 }
 BENCHMARK(bm_million_cleanup)->Name("million_cleanup")->Unit(benchmark::kMillisecond);
@@ -187,7 +158,7 @@ void bm_churn(benchmark::State& state) {
   time_point now = t0;
   std::size_t i = 0;
   std::size_t fired = 0;
-  alloc_meter allocs;
+  alloc_meter allocs(state);
   for (auto _ : state) {
     timer_node& n = nodes[i % ring];
     if (n.armed()) w.cancel(n);
@@ -200,7 +171,7 @@ void bm_churn(benchmark::State& state) {
     }
   }
   benchmark::DoNotOptimize(fired);
-  allocs.report(state, static_cast<double>(state.iterations()));
+  allocs.report(static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(bm_churn)->Name("churn");
