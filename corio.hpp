@@ -4,6 +4,7 @@
 // See docs/architecture.md for a guided tour of the source.
 #pragma once
 
+#include "runtime/cancel_scope.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/event.hpp"
 #include "runtime/event_loop.hpp"
@@ -13,4 +14,6 @@
 #include "runtime/sleep.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/task.hpp"
+#include "runtime/timeout.hpp"
+#include "runtime/when_any.hpp"
 #include "timers/clock.hpp"

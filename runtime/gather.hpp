@@ -38,11 +38,19 @@ namespace detail {
 template <class T>
 using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-/// Waits for a set of spawned tasks; in fail-fast mode, cancels the rest on the first failure.
+/// When a group of children stops waiting for the others and cancels them.
+enum class finish_rule : unsigned char {
+  all_settle,             // gather_settled: never; every child runs to its end
+  first_failure_cancels,  // gather: the first child to fail
+  first_done_cancels,     // when_any: the first child to finish, whatever its outcome
+};
+
+/// Waits until every one of a set of spawned tasks has finished; depending on the rule, the
+/// first to fail (or to finish) cancels the rest, and is remembered as first().
 class gather_group final : public waiter, public completion_listener {
  public:
-  gather_group(std::span<task_state* const> children, bool fail_fast) noexcept
-      : children_(children), remaining_(children.size()), fail_fast_(fail_fast) {
+  gather_group(std::span<task_state* const> children, finish_rule rule) noexcept
+      : children_(children), remaining_(children.size()), rule_(rule) {
     for (task_state* child : children_) child->set_listener(this);
   }
   gather_group(const gather_group&) = delete;
@@ -73,8 +81,10 @@ class gather_group final : public waiter, public completion_listener {
 
   void on_task_done(task_state& child) noexcept override {
     --remaining_;
-    if (fail_fast_ && first_failure_ == nullptr && child.failed()) {
-      first_failure_ = &child;
+    const bool stops_the_rest = rule_ == finish_rule::first_done_cancels ||
+                                (rule_ == finish_rule::first_failure_cancels && child.failed());
+    if (first_ == nullptr && stops_the_rest) {
+      first_ = &child;
       cancel_children();
     }
     if (remaining_ == 0 && parked_) {
@@ -89,8 +99,8 @@ class gather_group final : public waiter, public completion_listener {
     return false;
   }
 
-  /// Fail-fast mode: the child that failed first, or nullptr.
-  [[nodiscard]] const task_state* first_failure() const noexcept { return first_failure_; }
+  /// The child that cancelled the others (the first to fail, or to finish), or nullptr.
+  [[nodiscard]] const task_state* first() const noexcept { return first_; }
 
  private:
   void cancel_children() noexcept {
@@ -99,9 +109,9 @@ class gather_group final : public waiter, public completion_listener {
 
   std::span<task_state* const> children_;
   task_state* owner_ = nullptr;
-  const task_state* first_failure_ = nullptr;
+  const task_state* first_ = nullptr;
   std::size_t remaining_;
-  bool fail_fast_;
+  finish_rule rule_;
   bool parked_ = false;
 };
 
@@ -138,7 +148,7 @@ void take_failure(join_handle<T>& h, const task_state* first_failure) {
 
 template <class... Handles>
 void rethrow_first_failure(const gather_group& group, Handles&... handles) {
-  const task_state* first = group.first_failure();
+  const task_state* first = group.first();
   if (first == nullptr) return;
   const std::exception_ptr error = first->root().error();
   (take_failure(handles, first), ...);
@@ -167,7 +177,7 @@ template <class... T>
 task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
   std::tuple<join_handle<T>...> handles{spawn(std::move(tasks))...};
   const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
-  detail::gather_group group(states, /*fail_fast=*/true);
+  detail::gather_group group(states, detail::finish_rule::first_failure_cancels);
   co_await group;
   std::apply([&](auto&... h) { detail::rethrow_first_failure(group, h...); }, handles);
   co_return std::apply([](auto&... h) { return std::tuple<detail::gather_value_t<T>...>{detail::take_value(h)...}; },
@@ -178,11 +188,11 @@ template <class T>
 task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> tasks) {
   auto handles = detail::spawn_all(tasks);
   const auto states = detail::states_of(handles);
-  detail::gather_group group(states, /*fail_fast=*/true);
+  detail::gather_group group(states, detail::finish_rule::first_failure_cancels);
   co_await group;
-  if (group.first_failure() != nullptr) {
-    for (auto& h : handles) detail::take_failure(h, group.first_failure());
-    std::rethrow_exception(group.first_failure()->root().error());
+  if (group.first() != nullptr) {
+    for (auto& h : handles) detail::take_failure(h, group.first());
+    std::rethrow_exception(group.first()->root().error());
   }
   std::vector<detail::gather_value_t<T>> results;
   results.reserve(handles.size());
@@ -194,7 +204,7 @@ template <class... T>
 task<std::tuple<outcome<T>...>> gather_settled(task<T>... tasks) {
   std::tuple<join_handle<T>...> handles{spawn(std::move(tasks))...};
   const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
-  detail::gather_group group(states, /*fail_fast=*/false);
+  detail::gather_group group(states, detail::finish_rule::all_settle);
   co_await group;
   co_return std::apply([](auto&... h) { return std::tuple<outcome<T>...>{detail::take_outcome(h)...}; }, handles);
 }
@@ -203,7 +213,7 @@ template <class T>
 task<std::vector<outcome<T>>> gather_settled(std::vector<task<T>> tasks) {
   auto handles = detail::spawn_all(tasks);
   const auto states = detail::states_of(handles);
-  detail::gather_group group(states, /*fail_fast=*/false);
+  detail::gather_group group(states, detail::finish_rule::all_settle);
   co_await group;
   std::vector<outcome<T>> results;
   results.reserve(handles.size());

@@ -5,6 +5,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "cancel_scope.hpp"
 #include "errors.hpp"
 #include "event_loop.hpp"
 #include "log.hpp"
@@ -35,7 +36,19 @@ bool handling_cancellation() noexcept {
 void task_state::request_cancel() noexcept {
   if (done_) return;
   cancel_requested_ = true;
-  if (current_wait_ != nullptr && current_wait_->on_cancel()) wake(*current_wait_);
+  deliver_cancel();
+}
+
+void task_state::deliver_cancel() noexcept {
+  if (current_wait_ != nullptr && cancel_requested() && current_wait_->on_cancel()) wake(*current_wait_);
+}
+
+bool task_state::scoped_cancel_requested() const noexcept {
+  for (const cancel_scope* s = innermost_scope_; s != nullptr; s = s->parent()) {
+    if (s->cancel_called()) return true;
+    if (s->shielded()) return false;  // nothing outside a shield reaches in
+  }
+  return cancel_requested_;
 }
 
 void task_state::on_root_finished() noexcept {

@@ -27,6 +27,7 @@
 
 namespace corio {
 class event_loop;
+class cancel_scope;
 }
 
 namespace corio::detail {
@@ -81,13 +82,26 @@ class task_state {
 
   // --- state ---
   [[nodiscard]] bool done() const noexcept { return done_; }
-  [[nodiscard]] bool cancel_requested() const noexcept { return cancel_requested_; }
+  /// Is the code this task is running now cancelled? True when one of its enclosing cancel
+  /// scopes, or the task itself, was cancelled — looking outwards from the innermost scope and
+  /// stopping at the first shield (see cancel_scope.hpp). Every suspension checks it.
+  [[nodiscard]] bool cancel_requested() const noexcept {
+    return innermost_scope_ == nullptr ? cancel_requested_ : scoped_cancel_requested();
+  }
   /// True when the task ended with an exception (corio::cancelled included).
   [[nodiscard]] bool failed() const noexcept { return root_->failed(); }
 
-  /// Makes the current suspension (if parked) or the next one throw corio::cancelled.
-  /// Idempotent; a no-op once the task finished.
+  /// Cancels the whole task: the current suspension (if parked) or the next one throws
+  /// corio::cancelled, unless a shield is in the way. Idempotent; a no-op once it finished.
   void request_cancel() noexcept;
+
+  /// A cancellation now applies (a scope or the task was cancelled): if the task is parked and
+  /// cancel_requested() says so, unregister its wait and queue it to throw corio::cancelled.
+  void deliver_cancel() noexcept;
+
+  // --- cancel scopes: a stack threaded through the scopes, innermost first ---
+  [[nodiscard]] cancel_scope* innermost_scope() const noexcept { return innermost_scope_; }
+  void set_innermost_scope(cancel_scope* s) noexcept { innermost_scope_ = s; }
 
   // --- used by waiters ---
   void park(waiter& w) noexcept { current_wait_ = &w; }
@@ -115,6 +129,7 @@ class task_state {
   task_state* next_live = nullptr;
 
  private:
+  [[nodiscard]] bool scoped_cancel_requested() const noexcept;
   void destroy_frame() noexcept;
   void report_unretrieved_error() const noexcept;
 
@@ -124,6 +139,7 @@ class task_state {
   promise_base* root_;
   waiter* current_wait_ = nullptr;
   completion_listener* listener_ = nullptr;
+  cancel_scope* innermost_scope_ = nullptr;
   task_state* parent_;
   std::unique_ptr<const std::string> name_;  // only allocated for a non-empty name
   corio::source_location spawn_site_;
