@@ -14,6 +14,7 @@
 #include "runtime/sleep.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/task.hpp"
+#include "runtime/task_group.hpp"
 #include "runtime/timeout.hpp"
 #include "runtime/when_any.hpp"
 #include "timers/clock.hpp"

@@ -73,6 +73,9 @@ class [[nodiscard]] join_handle {
 
   /// The task record, for corio's own combinators (gather). Not for application code.
   [[nodiscard]] detail::task_state* state() const noexcept { return task_; }
+  /// Hands the task over to its new owner (task_group), which must call release_handle() on
+  /// it. The handle becomes empty without cancelling anything. Not for application code.
+  [[nodiscard]] detail::task_state* release_state() noexcept { return std::exchange(task_, nullptr); }
 
   class awaiter;
   awaiter operator co_await() & noexcept { return awaiter(*this); }
