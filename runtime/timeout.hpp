@@ -95,33 +95,53 @@ class deadline_scope final : public timer_entry {
 
 }  // namespace detail
 
-/// Runs `work`, stopping it with corio::timeout_error if it has not finished by `deadline`.
+namespace detail {
+
+/// The limit to put on some work: an absolute deadline, or a duration counted from the moment
+/// the work starts (so that `auto t = timeout(1s, f()); ...; co_await std::move(t);` gives f a
+/// full second).
+struct time_limit {
+  bool relative;
+  duration length;
+  time_point deadline;
+};
+
+/// The one coroutine behind timeout() and timeout_at(): a frame of its own, no more.
 template <class T>
-task<T> timeout_at(time_point deadline, task<T> work, corio::source_location where = corio::source_location::current()) {
+task<T> run_with_limit(time_limit limit, task<T> work, corio::source_location where) {
   detail::task_state& t = co_await detail::this_task{};
   event_loop& loop = t.loop();
   const time_point start = loop.now();
+  const time_point deadline = limit.relative ? saturating_add(start, limit.length) : limit.deadline;
   {
-    detail::deadline_scope limit(loop, deadline);
-    detail::scope_entry entry(limit.scope, t);
+    deadline_scope scope_with_timer(loop, deadline);
+    scope_entry entry(scope_with_timer.scope, t);
     try {
       co_return co_await std::move(work);
     } catch (const cancelled&) {
-      if (!limit.fired()) throw;  // cancelled from outside, not by this limit
+      if (!scope_with_timer.fired()) throw;  // cancelled from outside, not by this limit
     }
   }
-  if (t.cancel_requested()) detail::throw_cancelled();  // an outer cancellation came too: it wins
+  if (t.cancel_requested()) throw_cancelled();  // an outer cancellation came too: it wins
   throw timeout_error(where, deadline - start, loop.now() - start);
 }
 
-/// Runs `work`, stopping it with corio::timeout_error if it takes longer than `limit`.
+}  // namespace detail
+
+/// Runs `work`, stopping it with corio::timeout_error if it has not finished by `deadline`.
+template <class T>
+[[nodiscard]] task<T> timeout_at(time_point deadline, task<T> work,
+                                 corio::source_location where = corio::source_location::current()) {
+  return detail::run_with_limit(detail::time_limit{false, {}, deadline}, std::move(work), where);
+}
+
+/// Runs `work`, stopping it with corio::timeout_error if it takes longer than `limit`
+/// (counted from when the work starts).
 template <class T, class Rep, class Period>
-task<T> timeout(std::chrono::duration<Rep, Period> limit, task<T> work,
-                corio::source_location where = corio::source_location::current()) {
-  // A coroutine, so that the clock is read when the work starts, not when timeout() is called.
-  detail::task_state& t = co_await detail::this_task{};
-  const duration d = std::chrono::ceil<duration>(limit);
-  co_return co_await timeout_at(detail::saturating_add(t.loop().now(), d), std::move(work), where);
+[[nodiscard]] task<T> timeout(std::chrono::duration<Rep, Period> limit, task<T> work,
+                              corio::source_location where = corio::source_location::current()) {
+  return detail::run_with_limit(detail::time_limit{true, std::chrono::ceil<duration>(limit), {}}, std::move(work),
+                                where);
 }
 
 }  // namespace corio
