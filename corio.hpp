@@ -5,12 +5,16 @@
 #pragma once
 
 #include "runtime/cancel_scope.hpp"
+#include "runtime/condition.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/event.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/gather.hpp"
+#include "runtime/mutex.hpp"
 #include "runtime/outcome.hpp"
+#include "runtime/queue.hpp"
 #include "runtime/run.hpp"
+#include "runtime/semaphore.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/task.hpp"
