@@ -117,27 +117,21 @@ corio::task<double> bench_timeouts(std::uint64_t n) {
 
 // ---- C4 pingpong: two tasks pass a token back and forth; N one-way passes ----
 //
-// corio has no channel yet (the queue comes with the next issue), so the token travels through
-// two corio::events, as the Asio peer does with its timer-as-event: set() the other side's
-// event, wait on our own, clear it. Each one-way pass is one task switch through the ready queue.
+// Through two bounded corio::queue<std::uint64_t>s of capacity 1, as Tokio's peer does with
+// mpsc::channel(1): put the token in the other side's queue, get it back from our own.
 
-corio::task<void> pong(corio::event& in, corio::event& out, std::uint64_t rounds) {
-  for (std::uint64_t i = 0; i < rounds; ++i) {
-    co_await in.wait();
-    in.clear();
-    out.set();
-  }
+corio::task<void> pong(corio::queue<std::uint64_t>& in, corio::queue<std::uint64_t>& out, std::uint64_t rounds) {
+  for (std::uint64_t i = 0; i < rounds; ++i) co_await out.put(co_await in.get());
 }
 
 corio::task<double> bench_pingpong(std::uint64_t n) {
-  corio::event to_pong, to_ping;
+  corio::queue<std::uint64_t> to_pong(1), to_ping(1);
   const std::uint64_t rounds = n / 2;
   const auto t0 = steady::now();
   auto responder = corio::spawn(pong(to_pong, to_ping, rounds));
   for (std::uint64_t i = 0; i < rounds; ++i) {
-    to_pong.set();
-    co_await to_ping.wait();
-    to_ping.clear();
+    co_await to_pong.put(i);
+    if (co_await to_ping.get() != i) std::fprintf(stderr, "pingpong: token out of order\n");
   }
   co_await responder;
   co_return seconds_since(t0);
