@@ -18,12 +18,12 @@
 //   * No allocation: each waiter is a node inside its awaiter, in the waiting frame.
 #pragma once
 
-#include <cassert>
 #include <coroutine>
 
 #include "errors.hpp"
 #include "promise_base.hpp"
 #include "task_state.hpp"
+#include "waiter_list.hpp"
 
 namespace corio {
 
@@ -32,7 +32,6 @@ class event {
   event() noexcept = default;
   event(const event&) = delete;
   event& operator=(const event&) = delete;
-  ~event() { assert(head_ == nullptr && "corio::event destroyed while tasks wait on it"); }
 
   [[nodiscard]] bool is_set() const noexcept { return set_; }
 
@@ -47,32 +46,21 @@ class event {
   [[nodiscard]] awaiter wait() noexcept;
 
  private:
-  void link(awaiter& w) noexcept;
-  void unlink(awaiter& w) noexcept;
-
-  awaiter* head_ = nullptr;
-  awaiter* tail_ = nullptr;
+  detail::waiter_list<awaiter> waiters_;
   bool set_ = false;
 };
 
-class event::awaiter final : public detail::waiter {
+class event::awaiter final : public detail::list_waiter<awaiter> {
  public:
-  explicit awaiter(event& e) noexcept : event_(&e) {}
-  awaiter(const awaiter&) = delete;
-  awaiter& operator=(const awaiter&) = delete;
-  ~awaiter() {
-    if (linked_) event_->unlink(*this);  // the waiting frame was destroyed
-  }
+  explicit awaiter(event& e) noexcept : event_(e) {}
 
   [[nodiscard]] bool await_ready() const noexcept { return false; }
 
   template <detail::corio_promise P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     owner_ = &detail::task_of(h);
-    if (owner_->cancel_requested() || event_->set_) return false;
-    resume_point = h;
-    event_->link(*this);
-    owner_->park(*this);
+    if (owner_->cancel_requested() || event_.set_) return false;
+    park_in(event_.waiters_, h);
     return true;
   }
 
@@ -80,44 +68,16 @@ class event::awaiter final : public detail::waiter {
     if (owner_->cancel_requested()) detail::throw_cancelled();
   }
 
-  bool on_cancel() noexcept override {
-    event_->unlink(*this);
-    return true;
-  }
-
  private:
   friend class event;
-  event* event_;
-  detail::task_state* owner_ = nullptr;
-  awaiter* prev_ = nullptr;
-  awaiter* next_ = nullptr;
-  bool linked_ = false;
+  event& event_;
 };
 
 inline event::awaiter event::wait() noexcept { return awaiter(*this); }
 
 inline void event::set() noexcept {
   set_ = true;
-  while (head_ != nullptr) {
-    awaiter* w = head_;
-    unlink(*w);
-    w->owner_->wake(*w);
-  }
-}
-
-inline void event::link(awaiter& w) noexcept {
-  w.prev_ = tail_;
-  w.next_ = nullptr;
-  (tail_ != nullptr ? tail_->next_ : head_) = &w;
-  tail_ = &w;
-  w.linked_ = true;
-}
-
-inline void event::unlink(awaiter& w) noexcept {
-  (w.prev_ != nullptr ? w.prev_->next_ : head_) = w.next_;
-  (w.next_ != nullptr ? w.next_->prev_ : tail_) = w.prev_;
-  w.prev_ = w.next_ = nullptr;
-  w.linked_ = false;
+  while (awaiter* w = waiters_.pop_front()) w->wake();
 }
 
 }  // namespace corio
