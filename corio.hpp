@@ -20,5 +20,6 @@
 #include "runtime/task.hpp"
 #include "runtime/task_group.hpp"
 #include "runtime/timeout.hpp"
+#include "runtime/to_thread.hpp"
 #include "runtime/when_any.hpp"
 #include "timers/clock.hpp"

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <utility>
+
+#include "thread_pool.hpp"
 
 namespace corio {
 namespace {
@@ -30,9 +33,21 @@ class running_scope {
 }  // namespace
 
 event_loop::event_loop(options opts)
-    : clock_(opts.clock), event_interval_(std::max(1u, opts.event_interval)), wheel_(clock_.now()) {}
+    : clock_(opts.clock),
+      event_interval_(std::max(1u, opts.event_interval)),
+      wheel_(clock_.now()),
+      mailbox_(std::make_shared<detail::mailbox>(poller_)),
+      pool_size_(opts.thread_pool_size) {}
 
 event_loop::~event_loop() {
+  // Cross-thread work first, while every task still exists: what was accepted runs (it may wake
+  // a parked task, which only queues it); then threads that finish find the mailbox closed.
+  {
+    event_loop* const outer = std::exchange(running_loop, this);  // callbacks may use current()
+    run_chain(mailbox_->close());
+    running_loop = outer;
+  }
+  pool_.reset();   // drops jobs not started, waits for running ones
   ready_.clear();  // nothing is resumed from here on
   while (live_head_ != nullptr) live_head_->destroy_unfinished();
   ready_.clear();  // destructors above may have queued wake-ups; drop them
@@ -42,12 +57,13 @@ event_loop* event_loop::current() noexcept { return running_loop; }
 
 bool event_loop::run_once() {
   running_scope scope(this);
-  if (ready_.empty() && wheel_.empty() && poller_.registrations() == 0) return false;
+  if (ready_.empty() && wheel_.empty() && poller_.registrations() == 0 && thread_jobs_ == 0 && !mailbox_->pending())
+    return false;
   run_ready_batch();
   fire_due_timers();
-  if (!ready_.empty() || stop_requested_) {
+  if (!ready_.empty() || stop_requested_ || mailbox_->pending()) {
     stop_requested_ = false;
-    if (poller_.registrations() > 0) poll_io(duration::zero());  // fairness: look at I/O anyway
+    poll_io(duration::zero());  // fairness: look at I/O and posted callbacks anyway
     return true;
   }
   return wait_for_work();
@@ -72,19 +88,44 @@ void event_loop::fire_due_timers() {
   while (timers::timer_node* node = due.pop_front()) static_cast<detail::timer_entry*>(node)->on_fire();
 }
 
+// Phase 3. A zero timeout with no descriptor registered skips the syscall: only posted
+// callbacks can have arrived then, and the mailbox says so itself.
 void event_loop::poll_io(std::optional<duration> timeout) {
-  std::array<detail::poll_event, 128> events;
-  const std::size_t n = poller_.wait(events, timeout);
-  for (std::size_t i = 0; i < n; ++i)
-    static_cast<detail::io_handler*>(events[i].token)->on_ready(events[i].readable, events[i].writable);
+  if (timeout != duration::zero() || poller_.registrations() > 0) {
+    std::array<detail::poll_event, 128> events;
+    const std::size_t n = poller_.wait(events, timeout);
+    for (std::size_t i = 0; i < n; ++i)
+      static_cast<detail::io_handler*>(events[i].token)->on_ready(events[i].readable, events[i].writable);
+  }
+  run_posted();
 }
 
-// Nothing is ready: sleep until a timer is due or I/O arrives. Returns false when nothing can
-// wake the loop any more (a manual clock that may not jump counts as "nothing").
+// Runs what other threads posted before this call, in posting order; what they post meanwhile
+// waits for the next turn (so a thread that keeps posting cannot hold the loop here).
+bool event_loop::run_posted() {
+  if (!mailbox_->pending()) return false;
+  run_chain(mailbox_->take_all());
+  return true;
+}
+
+void event_loop::run_chain(detail::posted_callback* chain) noexcept {
+  while (chain != nullptr) std::exchange(chain, chain->next_posted)->run();
+}
+
+void event_loop::submit_thread_job(detail::pool_job& job) {
+  if (!pool_) pool_ = std::make_unique<corio::thread_pool>(pool_size_);
+  ++thread_jobs_;
+  pool_->submit(job);
+}
+
+// Nothing is ready: sleep until a timer is due, I/O arrives or a thread job completes. Returns
+// false when nothing can wake the loop any more (a manual clock that may not jump counts as
+// "nothing"). A to_thread job in flight counts as pending I/O: its completion comes through the
+// poller's wake-up, so a manual clock gives it the same real-time grace before jumping.
 bool event_loop::wait_for_work() {
   const std::optional<time_point> next = wheel_.next_expiry();
-  const bool io = poller_.registrations() > 0;
-  if (!next && !io) return false;
+  const bool io = poller_.registrations() > 0 || thread_jobs_ > 0;
+  if (!next && !io) return run_posted();  // a post that raced with the check in run_once
   if (!clock_.is_manual()) {
     std::optional<duration> timeout;
     if (next) timeout = std::max(*next - clock_.now(), duration::zero());
@@ -135,6 +176,38 @@ void event_loop::task_finished(detail::task_state& t) noexcept {
 }  // namespace corio
 
 namespace corio::detail {
+
+// Waking under the lock is what makes close() safe: once close() has taken the lock, no post can
+// still be about to touch the poller, which the loop destroys right after.
+bool mailbox::post(posted_callback& cb) noexcept {
+  cb.next_posted = nullptr;
+  const std::lock_guard lock(mutex_);
+  if (poller_ == nullptr) return false;
+  if (head_ == nullptr) {
+    head_ = tail_ = &cb;
+    pending_.store(true, std::memory_order_release);
+    poller_->wake();  // only the first post since the last drain pays for the syscall
+  } else {
+    tail_->next_posted = &cb;
+    tail_ = &cb;
+  }
+  return true;
+}
+
+posted_callback* mailbox::take_all() noexcept {
+  const std::lock_guard lock(mutex_);
+  pending_.store(false, std::memory_order_relaxed);
+  tail_ = nullptr;
+  return std::exchange(head_, nullptr);
+}
+
+posted_callback* mailbox::close() noexcept {
+  const std::lock_guard lock(mutex_);
+  poller_ = nullptr;
+  pending_.store(false, std::memory_order_relaxed);
+  tail_ = nullptr;
+  return std::exchange(head_, nullptr);
+}
 
 std::string describe_live_tasks(const event_loop& loop) {
   std::string text;

@@ -4,8 +4,15 @@
 //          |  1. run ready coroutines: at most `event_interval` of those already queued |
 //          |  2. expire timers: drain every due wheel slot, then wake their tasks        |
 //          |  3. poll: if tasks are ready, just look (timeout 0); else block in the      |
-//          |     poller until the next timer is due (manual clock: jump to it instead)   |
+//          |     poller until the next timer is due (manual clock: jump to it instead),  |
+//          |     then run the callbacks other threads posted (call_soon_threadsafe)      |
 //          +-----------------------------------------------------------------------------+
+//
+// Idle rule: run_once() reports "nothing can ever happen" only when no task is ready, no timer
+// is armed, no descriptor is registered, no to_thread job is in flight and nothing is posted.
+// A job in flight counts like a registered descriptor: the loop blocks in the poller until the
+// job's completion (a post) wakes it, and a manual autojump clock gives it the same short
+// real-time grace as pending I/O before jumping to the next timer.
 //
 // Fairness: phase 1 runs only what was queued when the turn began, capped at event_interval
 // (61, Tokio's default), so a task that keeps yielding cannot starve timers or I/O.
@@ -13,25 +20,45 @@
 // One loop per thread, and only that thread touches it. Tasks learn their loop through their
 // task record; the free functions (spawn) use event_loop::current(), which is set while a loop
 // runs on this thread.
+//
+// The one way in from other threads is call_soon_threadsafe (directly, or through a
+// loop_handle from remote(), which may outlive the loop):
+//
+//   any thread: post(cb) ──lock──> mailbox [cb, cb, ...] ──first post since the last drain──>
+//               poller.wake() (eventfd)  ──>  loop thread, phase 3: the poll returns, the loop
+//               takes the whole mailbox under the lock and runs the callbacks in posting order
+//
+// The mailbox is shared (shared_ptr) between the loop and its handles; the loop closes it when
+// it is destroyed, after which posts return false. A post wakes the poller while holding the
+// mailbox lock, so it can never write to a poller that the loop has already destroyed.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include "source_location.hpp"
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "../timers/clock.hpp"
 #include "../timers/wheel.hpp"
+#include "log.hpp"
 #include "poller.hpp"
 #include "ready_queue.hpp"
 #include "task_state.hpp"
 
 namespace corio {
 
+class thread_pool;  // thread_pool.hpp: only the loop's .cpp and to_thread.hpp need all of it
+
 namespace detail {
+
+class pool_job;
 
 /// A timer the loop owns a reference to: the wheel's intrusive node plus what to do when it
 /// fires. on_fire() runs after the whole due batch has been drained (drain, then resume) and
@@ -55,7 +82,98 @@ class io_handler {
   ~io_handler() = default;
 };
 
+/// A callback handed to the loop from any thread (event_loop::call_soon_threadsafe). Exactly one
+/// of run() / discard() is called, once: run() on the loop's thread, discard() when the loop was
+/// closed before it could run (on the posting thread).
+class posted_callback {
+ public:
+  virtual void run() noexcept = 0;
+  virtual void discard() noexcept = 0;
+
+  posted_callback* next_posted = nullptr;
+
+ protected:
+  posted_callback() = default;
+  ~posted_callback() = default;
+};
+
+/// The loop's cross-thread inbox (the picture at the top). post() is thread-safe; the rest is for
+/// the loop's thread.
+class mailbox {
+ public:
+  explicit mailbox(poller& p) noexcept : poller_(&p) {}
+  mailbox(const mailbox&) = delete;
+  mailbox& operator=(const mailbox&) = delete;
+
+  /// Queues `cb` and wakes the loop. Returns false, leaving `cb` to the caller, once closed.
+  [[nodiscard]] bool post(posted_callback& cb) noexcept;
+  /// Something was posted since the last take_all(). A lock-free peek for the loop's hot path.
+  [[nodiscard]] bool pending() const noexcept { return pending_.load(std::memory_order_acquire); }
+  /// Takes everything posted so far: a chain through next_posted, oldest first.
+  [[nodiscard]] posted_callback* take_all() noexcept;
+  /// Refuses every later post, and forgets the poller; returns what was accepted before.
+  [[nodiscard]] posted_callback* close() noexcept;
+
+ private:
+  std::mutex mutex_;
+  posted_callback* head_ = nullptr;
+  posted_callback* tail_ = nullptr;
+  poller* poller_;  // nullptr once closed
+  std::atomic<bool> pending_{false};
+};
+
+template <class F>
+class posted_fn final : public posted_callback {
+ public:
+  explicit posted_fn(F fn) : fn_(std::move(fn)) {}
+  void run() noexcept override {
+    try {
+      fn_();
+    } catch (...) {
+      log_suppressed_exception("a callback posted with call_soon_threadsafe", std::current_exception());
+    }
+    delete this;
+  }
+  void discard() noexcept override { delete this; }
+
+ private:
+  F fn_;
+};
+
+/// Hands `fn` to `box`; false (and `fn` destroyed unrun) when the box is closed or absent.
+template <class F>
+bool post_to(mailbox* box, F&& fn) {
+  if (box == nullptr) return false;
+  auto* cb = new posted_fn<std::decay_t<F>>(std::forward<F>(fn));
+  if (box->post(*cb)) return true;
+  cb->discard();  // outside the mailbox lock: fn's destructor may post again
+  return false;
+}
+
 }  // namespace detail
+
+/// A way to reach a loop from another thread that stays valid after the loop is gone. Cheap to
+/// copy (one shared_ptr); any number of threads may use one at once.
+class loop_handle {
+ public:
+  /// A handle to no loop: every post fails.
+  loop_handle() noexcept = default;
+
+  /// Queues `fn` to run on the loop's thread during a later turn, after everything posted
+  /// before it, and wakes the loop if it is blocked in the poller. Returns false, and destroys
+  /// `fn` without running it, once the loop has been destroyed ([[nodiscard]]: a post that was
+  /// refused is work that will never happen). What fn throws is logged.
+  /// Throws only what allocating the callback or copying `fn` throws.
+  template <class F>
+  [[nodiscard]] bool call_soon_threadsafe(F&& fn) const {
+    return detail::post_to(mailbox_.get(), std::forward<F>(fn));
+  }
+
+ private:
+  friend class event_loop;
+  explicit loop_handle(std::shared_ptr<detail::mailbox> box) noexcept : mailbox_(std::move(box)) {}
+  std::shared_ptr<detail::mailbox> mailbox_;
+};
 
 class event_loop {
  public:
@@ -64,19 +182,24 @@ class event_loop {
     /// Resumptions per turn before timers and I/O are looked at again, even while tasks are
     /// ready (Tokio's event_interval). Larger: more throughput; smaller: fairer latency.
     unsigned event_interval = 61;
+    /// Threads of the pool behind to_thread (made on first use); 0: thread_pool::default_size().
+    std::size_t thread_pool_size = 0;
   };
 
   event_loop() : event_loop(options{}) {}
   explicit event_loop(options opts);
-  /// Destroys every task still alive without resuming it (their destructors run, in no
-  /// particular order); nothing runs after this returns.
+  /// In this order: closes the mailbox (later posts return false) and runs the callbacks it
+  /// had accepted, so each accepted post runs exactly once; destroys the thread pool, which
+  /// drops to_thread jobs that never started and WAITS for running ones to return; destroys
+  /// every task still alive without resuming it (their destructors run, in no particular order).
+  /// Nothing runs after this returns.
   ~event_loop();
   event_loop(const event_loop&) = delete;
   event_loop& operator=(const event_loop&) = delete;
 
   /// One turn of the loop (the picture above). Returns false when, after this turn, nothing
-  /// could ever happen again: no task ready, no timer armed, no descriptor registered (or a
-  /// manual clock that may not jump).
+  /// could ever happen again: no task ready, no timer armed, no descriptor registered, no
+  /// to_thread job in flight, no posted callback waiting (or a manual clock that may not jump).
   /// Throws std::logic_error when another loop is already running on this thread.
   bool run_once();
 
@@ -91,6 +214,14 @@ class event_loop {
   /// still cannot finish (nothing can wake them) are left for the destructor.
   void shutdown();
 
+  /// The only members another thread may call. See loop_handle::call_soon_threadsafe; the
+  /// handle stays valid (its posts fail) after this loop is destroyed.
+  template <class F>
+  [[nodiscard]] bool call_soon_threadsafe(F&& fn) {
+    return detail::post_to(mailbox_.get(), std::forward<F>(fn));
+  }
+  [[nodiscard]] loop_handle remote() const noexcept { return loop_handle(mailbox_); }
+
   [[nodiscard]] time_point now() const noexcept { return clock_.now(); }
   [[nodiscard]] corio::clock& clock() noexcept { return clock_; }
   [[nodiscard]] std::size_t live_tasks() const noexcept { return live_count_; }
@@ -98,6 +229,8 @@ class event_loop {
   [[nodiscard]] std::size_t registrations() const noexcept { return poller_.registrations(); }
   [[nodiscard]] std::size_t ready_high_water_mark() const noexcept { return ready_.high_water_mark(); }
   [[nodiscard]] std::uint64_t resumptions() const noexcept { return resumptions_; }
+  /// to_thread jobs submitted whose completion has not reached the loop yet (cancelled ones too).
+  [[nodiscard]] std::size_t thread_jobs_in_flight() const noexcept { return thread_jobs_; }
 
   /// The loop running on this thread (inside run_once), or nullptr.
   [[nodiscard]] static event_loop* current() noexcept;
@@ -116,18 +249,31 @@ class event_loop {
   detail::task_state& start_task(std::coroutine_handle<> frame, detail::promise_base& root,
                                  std::string_view name, corio::source_location spawn_site);
   void task_finished(detail::task_state& t) noexcept;
+  /// Runs `job` on this loop's thread pool (made now if need be; may throw std::system_error
+  /// then). Until thread_job_done(), the loop counts it as pending work, like a registered
+  /// descriptor: it will block in the poller for the job's completion instead of reporting idle.
+  void submit_thread_job(detail::pool_job& job);
+  void thread_job_done() noexcept { --thread_jobs_; }
+  /// Where a thread job posts its completion; lives as long as the pool does.
+  [[nodiscard]] detail::mailbox& mailbox() noexcept { return *mailbox_; }
 
  private:
   void run_ready_batch();
   void fire_due_timers();
   void poll_io(std::optional<duration> timeout);
   bool wait_for_work();
+  bool run_posted();
+  void run_chain(detail::posted_callback* chain) noexcept;
 
   corio::clock clock_;
   unsigned event_interval_;
   detail::ready_queue ready_;
   timers::wheel wheel_;
   detail::poller poller_;
+  std::shared_ptr<detail::mailbox> mailbox_;      // shared with loop_handles; points at poller_
+  std::unique_ptr<corio::thread_pool> pool_;      // made by the first to_thread
+  std::size_t pool_size_;
+  std::size_t thread_jobs_ = 0;
   detail::task_state* live_head_ = nullptr;
   detail::task_state* live_tail_ = nullptr;
   std::size_t live_count_ = 0;

@@ -1,9 +1,16 @@
 // runtime/poller_epoll.cpp — the epoll(7) backend of poller.hpp (Linux).
+//
+// Waking from another thread: an eventfd(2) sits in the epoll set, edge-triggered, with its own
+// address as the token. wake() writes 1 to it; every write is a new edge, so a wait() in progress
+// returns, and nothing has to read the counter back (mio's Waker does the same). wait() filters
+// the eventfd's event out, so callers only ever see their own descriptors.
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <ctime>
 #include <system_error>
 
@@ -48,9 +55,34 @@ int wait_once(int epfd, epoll_event* events, int max, std::optional<duration> ti
 
 poller::poller() : fd_(::epoll_create1(EPOLL_CLOEXEC)) {
   if (fd_ < 0) throw_errno("epoll_create1");
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.ptr = &wake_fd_;
+  if (wake_fd_ < 0 || ::epoll_ctl(fd_, EPOLL_CTL_ADD, wake_fd_, &ev) < 0) {
+    const int error = errno;
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+    ::close(fd_);
+    errno = error;
+    throw_errno("eventfd");
+  }
 }
 
-poller::~poller() { ::close(fd_); }
+poller::~poller() {
+  ::close(wake_fd_);
+  ::close(fd_);
+}
+
+void poller::wake() noexcept {
+  const std::uint64_t one = 1;
+  while (::write(wake_fd_, &one, sizeof one) < 0) {
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) return;  // EBADF etc. cannot happen while the poller lives
+    // The counter is at its maximum (2^64 - 2 unread wake-ups): reset it, then write again.
+    std::uint64_t drained = 0;
+    (void)!::read(wake_fd_, &drained, sizeof drained);
+  }
+}
 
 void poller::add(int fd, void* token) {
   epoll_event ev{};
@@ -73,16 +105,18 @@ std::size_t poller::wait(std::span<poll_event> out, std::optional<duration> time
     if (errno == EINTR) return 0;  // the loop recomputes the timeout from the time left
     throw_errno("epoll_wait");
   }
+  std::size_t filled = 0;
   for (int i = 0; i < n; ++i) {
-    const auto e = events[static_cast<std::size_t>(i)].events;
-    const bool failed = (e & (EPOLLERR | EPOLLHUP)) != 0;  // wake both sides (ae_epoll.c)
-    out[static_cast<std::size_t>(i)] = poll_event{
-        events[static_cast<std::size_t>(i)].data.ptr,
-        failed || (e & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
-        failed || (e & EPOLLOUT) != 0,
+    const epoll_event& ev = events[static_cast<std::size_t>(i)];
+    if (ev.data.ptr == &wake_fd_) continue;  // a wake(): its only job was to end the wait
+    const bool failed = (ev.events & (EPOLLERR | EPOLLHUP)) != 0;  // wake both sides (ae_epoll.c)
+    out[filled++] = poll_event{
+        ev.data.ptr,
+        failed || (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
+        failed || (ev.events & EPOLLOUT) != 0,
     };
   }
-  return static_cast<std::size_t>(n);
+  return filled;
 }
 
 }  // namespace corio::detail

@@ -1,6 +1,7 @@
 // tests/runtime/seed_test.cpp — the seed lesson's examples, on virtual time.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -58,4 +59,33 @@ CORIO_TEST(seed, create_task_then_await_both_also_takes_2s) {
   co_await process;
   EXPECT_EQ(testing_support::current_loop().now() - start, 2s);
   EXPECT_EQ(out, seed_order);
+}
+
+namespace {
+corio::task<int> risky(int v) {
+  co_await corio::sleep(1s);
+  if (v == 2) throw std::runtime_error("task 2 failed");
+  co_return v;
+}
+}  // namespace
+
+// The seed's exception lesson: a try/catch around gather sees the failure of any task.
+CORIO_TEST(seed, try_catch_around_gather_catches_a_failing_task) {
+  std::string caught;
+  try {
+    co_await corio::gather(risky(1), risky(2), risky(3));
+  } catch (const std::exception& e) {
+    caught = e.what();
+  }
+  EXPECT_EQ(caught, "task 2 failed");
+}
+
+// ...and with return_exceptions=True (gather_settled) every result comes back, the failure as
+// an exception object, the others as values.
+CORIO_TEST(seed, gather_settled_returns_the_failure_next_to_the_results) {
+  auto [a, b, c] = co_await corio::gather_settled(risky(1), risky(2), risky(3));
+  EXPECT_EQ(a.value(), 1);
+  EXPECT_FALSE(b.has_value());
+  EXPECT_THROW((void)b.value(), std::runtime_error);
+  EXPECT_EQ(c.value(), 3);
 }

@@ -170,3 +170,20 @@ TEST(run, cannot_be_nested_inside_a_running_loop) {
                }()),
                std::logic_error);
 }
+
+CORIO_TEST(spawn, a_cancel_that_arrives_after_the_sleep_ended_but_before_the_task_resumed_still_throws) {
+  std::string how;
+  auto h = corio::spawn(record(5ms, how));
+  co_await corio::sleep(5ms);  // both wake in this turn: the sleeper is queued right after us
+  h.cancel();                  // its sleep completed, but it has not resumed yet
+  EXPECT_THROW(co_await h, corio::cancelled);
+  EXPECT_EQ(how, "cancelled");
+}
+
+CORIO_TEST(spawn, cancelling_a_finished_task_changes_nothing) {
+  auto h = corio::spawn(value_after(1ms, 9));
+  co_await corio::sleep(2ms);
+  EXPECT_TRUE(h.done());
+  h.cancel();
+  EXPECT_EQ(co_await h, 9);
+}
