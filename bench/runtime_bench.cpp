@@ -31,69 +31,24 @@
 
 #include "../corio.hpp"
 #include "alloc_counter.hpp"
+#include "harness.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 namespace alloc = corio_bench::alloc;
+using corio_bench::op_meter;
+using corio_bench::run_body;
 
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-using bench_body = corio::task<void> (*)(benchmark::State&);
-
-/// Runs `body(state)` as the main task of a fresh loop on a fresh thread (see the file comment).
-void run_body(benchmark::State& state, bench_body body, corio::event_loop::options opts = {}) {
-  std::exception_ptr error;
-  std::thread([&] {
-    try {
-      corio::run(body(state), opts);
-    } catch (...) {
-      error = std::current_exception();
-    }
-  }).join();
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
-  } catch (...) {  // corio::cancelled and friends do not derive from std::exception
-    state.SkipWithError("the benchmark body ended with a non-std exception");
-  }
-}
 
 corio::event_loop::options manual_clock() {
   return {.clock = corio::clock::manual(corio::time_point{}, /*autojump=*/true)};
 }
 
-/// Measures one timed loop: construct just before `for (auto _ : state)`, report() just after.
-class op_meter {
- public:
-  explicit op_meter(benchmark::State& state) noexcept
-      : state_(state), calls0_(alloc::calls()), frames0_(corio::detail::frame_heap_allocations()),
-        t0_(steady::now()) {}
-
-  /// `ops_per_iteration`: how many operations one turn of the state loop performs.
-  void report(double ops_per_iteration) {
-    // Read everything first: adding a counter to state_.counters allocates a map node.
-    const double elapsed_ns = std::chrono::duration<double, std::nano>(steady::now() - t0_).count();
-    const auto allocs = static_cast<double>(alloc::calls() - calls0_);
-    const auto frame_allocs = static_cast<double>(corio::detail::frame_heap_allocations() - frames0_);
-    const double ops = ops_per_iteration * static_cast<double>(state_.iterations());
-    if (ops <= 0) return;
-    state_.counters["ns_per_op"] = elapsed_ns / ops;
-    state_.counters["allocs_per_op"] = allocs / ops;
-    state_.counters["frame_allocs_per_op"] = frame_allocs / ops;
-    state_.SetItemsProcessed(static_cast<std::int64_t>(ops));
-  }
-
- private:
-  benchmark::State& state_;
-  std::uint64_t calls0_;
-  std::size_t frames0_;
-  steady::time_point t0_;
-};
 
 /// The peers' delay sequence (xorshift64 from 42), reduced modulo `modulus` microseconds.
 std::vector<corio::duration> xorshift_delays(std::size_t n, std::uint64_t modulus) {

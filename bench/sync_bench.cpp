@@ -21,45 +21,14 @@
 #include "../runtime/mutex.hpp"
 #include "../runtime/queue.hpp"
 #include "alloc_counter.hpp"
+#include "harness.hpp"
 
 namespace {
 
-namespace alloc = corio_bench::alloc;
+using corio_bench::op_meter;
+using corio_bench::run_body;
 
-/// Runs `body(state)` as corio::run's main task on a fresh thread; reports its failure.
-template <class Body>
-void run_on_fresh_loop(benchmark::State& state, Body body) {
-  std::exception_ptr failure;
-  std::thread([&] {
-    try {
-      corio::run(body(state));
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  }).join();
-  if (failure) state.SkipWithError("the benchmark body threw");
-}
 
-/// Wall time and operator-new calls over the timed loop, reported per operation.
-class meter {
- public:
-  explicit meter(benchmark::State& state) noexcept
-      : state_(state), allocs0_(alloc::calls()), t0_(std::chrono::steady_clock::now()) {}
-
-  void report(double ops) {
-    const std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - t0_;
-    const auto allocs = static_cast<double>(alloc::calls() - allocs0_);  // before counters allocate
-    if (ops <= 0) return;
-    state_.counters["ns_per_op"] = elapsed.count() / ops;
-    state_.counters["allocs_per_op"] = allocs / ops;
-    state_.SetItemsProcessed(static_cast<std::int64_t>(ops));
-  }
-
- private:
-  benchmark::State& state_;
-  std::uint64_t allocs0_;
-  std::chrono::steady_clock::time_point t0_;
-};
 
 constexpr int warm_up_rounds = 1000;
 
@@ -85,18 +54,18 @@ corio::task<void> queue_pingpong_body(benchmark::State& state) {
     co_await ping.put(i);
     sum += co_await pong.get();
   }
-  meter m(state);
+  op_meter m(state);
   for (auto _ : state) {
     co_await ping.put(sum);
     sum += co_await pong.get();
   }
-  m.report(static_cast<double>(state.iterations()));
+  m.report_total(static_cast<double>(state.iterations()));
   benchmark::DoNotOptimize(sum);
   ping.shutdown();
   co_await partner;
 }
 
-void BM_queue_pingpong_capacity_1(benchmark::State& state) { run_on_fresh_loop(state, queue_pingpong_body); }
+void BM_queue_pingpong_capacity_1(benchmark::State& state) { run_body(state, queue_pingpong_body); }
 BENCHMARK(BM_queue_pingpong_capacity_1)->UseRealTime();
 
 // ---------------------------------------------------------------------------------------------
@@ -126,14 +95,14 @@ corio::task<void> mutex_handoff_body(benchmark::State& state) {
   for (std::int64_t i = 1; i < state.range(0); ++i) others.push_back(corio::spawn(contender(c)));
   for (int i = 0; i < warm_up_rounds; ++i) co_await lock_once(c);
   const std::uint64_t before = c.acquisitions;
-  meter m(state);
+  op_meter m(state);
   for (auto _ : state) co_await lock_once(c);
-  m.report(static_cast<double>(c.acquisitions - before));
+  m.report_total(static_cast<double>(c.acquisitions - before));
   c.stop = true;
   for (auto& t : others) co_await t;
 }
 
-void BM_mutex_handoff(benchmark::State& state) { run_on_fresh_loop(state, mutex_handoff_body); }
+void BM_mutex_handoff(benchmark::State& state) { run_body(state, mutex_handoff_body); }
 BENCHMARK(BM_mutex_handoff)->ArgName("tasks")->Arg(2)->Arg(8)->Arg(64)->UseRealTime();
 
 // ---------------------------------------------------------------------------------------------
@@ -174,16 +143,16 @@ corio::task<void> event_fan_out_body(benchmark::State& state) {
   for (std::int64_t i = 0; i < f.waiters; ++i) waiters.push_back(corio::spawn(fan_out_waiter(f)));
   std::uint64_t round = 0;
   for (; round < 10; ++round) co_await fan_out_round(f, round);
-  meter m(state);
+  op_meter m(state);
   for (auto _ : state) co_await fan_out_round(f, round++);
-  m.report(static_cast<double>(state.iterations() * f.waiters));
+  m.report_total(static_cast<double>(state.iterations() * f.waiters));
   f.stop = true;
   f.go[(round + 1) % 2].clear();
   f.go[round % 2].set();
   for (auto& w : waiters) co_await w;
 }
 
-void BM_event_fan_out(benchmark::State& state) { run_on_fresh_loop(state, event_fan_out_body); }
+void BM_event_fan_out(benchmark::State& state) { run_body(state, event_fan_out_body); }
 BENCHMARK(BM_event_fan_out)->ArgName("waiters")->Arg(10000)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace

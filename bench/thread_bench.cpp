@@ -18,51 +18,16 @@
 #include "../corio.hpp"
 #include "../runtime/to_thread.hpp"
 #include "alloc_counter.hpp"
+#include "harness.hpp"
 
 namespace {
 
 using steady = std::chrono::steady_clock;
 namespace alloc = corio_bench::alloc;
+using corio_bench::op_meter;
+using corio_bench::run_body;
 
-using bench_body = corio::task<void> (*)(benchmark::State&);
 
-void run_body(benchmark::State& state, bench_body body) {
-  std::exception_ptr error;
-  std::thread([&] {
-    try {
-      corio::run(body(state));
-    } catch (...) {
-      error = std::current_exception();
-    }
-  }).join();
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
-  } catch (...) {
-    state.SkipWithError("the benchmark body ended with a non-std exception");
-  }
-}
-
-class op_meter {
- public:
-  explicit op_meter(benchmark::State& state) noexcept : state_(state), calls0_(alloc::calls()), t0_(steady::now()) {}
-  void report(double ops_per_iteration) {
-    const double elapsed_ns = std::chrono::duration<double, std::nano>(steady::now() - t0_).count();
-    const auto allocs = static_cast<double>(alloc::calls() - calls0_);
-    const double ops = ops_per_iteration * static_cast<double>(state_.iterations());
-    if (ops <= 0) return;
-    state_.counters["ns_per_op"] = elapsed_ns / ops;
-    state_.counters["allocs_per_op"] = allocs / ops;
-    state_.SetItemsProcessed(static_cast<std::int64_t>(ops));
-  }
-
- private:
-  benchmark::State& state_;
-  std::uint64_t calls0_;
-  steady::time_point t0_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // to_thread round trip: the main task awaits a trivial job. Operation: submit to the pool, a pool
