@@ -35,6 +35,7 @@ class running_scope {
 event_loop::event_loop(options opts)
     : clock_(opts.clock),
       event_interval_(std::max(1u, opts.event_interval)),
+      ready_(*this),
       wheel_(clock_.now()),
       mailbox_(std::make_shared<detail::mailbox>(poller_)),
       pool_size_(opts.thread_pool_size) {}
@@ -156,7 +157,7 @@ void event_loop::shutdown() {
 
 detail::task_state& event_loop::start_task(std::coroutine_handle<> frame, detail::promise_base& root,
                                            std::string_view name, corio::source_location spawn_site) {
-  auto* t = new detail::task_state(*this, ready_, frame, root, name, spawn_site, current_task_,
+  auto* t = new detail::task_state(ready_, frame, root, name, spawn_site, current_task_,
                                    next_task_id_++);
   t->prev_live = live_tail_;
   (live_tail_ != nullptr ? live_tail_->next_live : live_head_) = t;

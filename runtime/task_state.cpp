@@ -12,11 +12,10 @@
 
 namespace corio::detail {
 
-task_state::task_state(event_loop& loop, ready_queue& ready, std::coroutine_handle<> frame, promise_base& root,
+task_state::task_state(ready_queue& ready, std::coroutine_handle<> frame, promise_base& root,
                        std::string_view name, corio::source_location spawn_site, task_state* parent,
                        std::uint32_t id)
-    : loop_(&loop),
-      ready_(&ready),
+    : ready_(&ready),
       frame_(frame),
       root_(&root),
       parent_(parent),
@@ -54,7 +53,7 @@ bool task_state::scoped_cancel_requested() const noexcept {
 void task_state::on_root_finished() noexcept {
   done_ = true;
   current_wait_ = nullptr;
-  loop_->task_finished(*this);
+  loop().task_finished(*this);
   if (!handle_alive_) {  // detached or dropped: nobody will ever look at the result
     report_unretrieved_error();
     destroy_frame();
@@ -76,7 +75,7 @@ void task_state::destroy_unfinished() noexcept {
   done_ = true;
   current_wait_ = nullptr;
   listener_ = nullptr;
-  loop_->task_finished(*this);
+  loop().task_finished(*this);
   destroy_frame();  // runs the destructors of the frame's locals, which may release other tasks
   if (!handle_alive_) delete this;
 }

@@ -60,7 +60,7 @@ class completion_listener {
 
 class task_state {
  public:
-  task_state(event_loop& loop, ready_queue& ready, std::coroutine_handle<> frame, promise_base& root,
+  task_state(ready_queue& ready, std::coroutine_handle<> frame, promise_base& root,
              std::string_view name, corio::source_location spawn_site, task_state* parent,
              std::uint32_t id);
   task_state(const task_state&) = delete;
@@ -75,7 +75,7 @@ class task_state {
   [[nodiscard]] const corio::source_location& spawn_site() const noexcept { return spawn_site_; }
   [[nodiscard]] std::uint32_t id() const noexcept { return id_; }
   [[nodiscard]] task_state* parent() const noexcept { return parent_; }
-  [[nodiscard]] event_loop& loop() const noexcept { return *loop_; }
+  [[nodiscard]] event_loop& loop() const noexcept { return ready_->loop(); }
   [[nodiscard]] const promise_base& root() const noexcept { return *root_; }
   [[nodiscard]] std::coroutine_handle<> frame() const noexcept { return frame_; }
   [[nodiscard]] const waiter* current_wait() const noexcept { return current_wait_; }
@@ -133,8 +133,7 @@ class task_state {
   void destroy_frame() noexcept;
   void report_unretrieved_error() const noexcept;
 
-  event_loop* loop_;
-  ready_queue* ready_;
+  ready_queue* ready_;  // and through it, the loop
   std::coroutine_handle<> frame_;
   promise_base* root_;
   waiter* current_wait_ = nullptr;
