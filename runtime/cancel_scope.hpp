@@ -45,9 +45,6 @@ namespace corio {
 
 namespace detail {
 
-template <class T>
-using value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
-
 /// `co_await this_task{}` gives the running task's record, without suspending.
 struct this_task {
   task_state* found = nullptr;

@@ -40,7 +40,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include "source_location.hpp"
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +49,7 @@
 #include "log.hpp"
 #include "poller.hpp"
 #include "ready_queue.hpp"
+#include "source_location.hpp"
 #include "task_state.hpp"
 
 namespace corio {

@@ -35,9 +35,6 @@
 namespace corio {
 namespace detail {
 
-template <class T>
-using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
-
 /// When a group of children stops waiting for the others and cancels them.
 enum class finish_rule : unsigned char {
   all_settle,             // gather_settled: never; every child runs to its end
@@ -116,7 +113,7 @@ class gather_group final : public waiter, public completion_listener {
 };
 
 template <class T>
-gather_value_t<T> take_value(join_handle<T>& h) {
+value_t<T> take_value(join_handle<T>& h) {
   if constexpr (std::is_void_v<T>) {
     h.result();
     return std::monostate{};
@@ -174,18 +171,18 @@ std::vector<task_state*> states_of(const std::vector<join_handle<T>>& handles) {
 }  // namespace detail
 
 template <class... T>
-task<std::tuple<detail::gather_value_t<T>...>> gather(task<T>... tasks) {
+task<std::tuple<detail::value_t<T>...>> gather(task<T>... tasks) {
   std::tuple<join_handle<T>...> handles{spawn(std::move(tasks))...};
   const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
   detail::gather_group group(states, detail::finish_rule::first_failure_cancels);
   co_await group;
   std::apply([&](auto&... h) { detail::rethrow_first_failure(group, h...); }, handles);
-  co_return std::apply([](auto&... h) { return std::tuple<detail::gather_value_t<T>...>{detail::take_value(h)...}; },
+  co_return std::apply([](auto&... h) { return std::tuple<detail::value_t<T>...>{detail::take_value(h)...}; },
                        handles);
 }
 
 template <class T>
-task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> tasks) {
+task<std::vector<detail::value_t<T>>> gather(std::vector<task<T>> tasks) {
   auto handles = detail::spawn_all(tasks);
   const auto states = detail::states_of(handles);
   detail::gather_group group(states, detail::finish_rule::first_failure_cancels);
@@ -194,7 +191,7 @@ task<std::vector<detail::gather_value_t<T>>> gather(std::vector<task<T>> tasks) 
     for (auto& h : handles) detail::take_failure(h, group.first());
     std::rethrow_exception(group.first()->root().error());
   }
-  std::vector<detail::gather_value_t<T>> results;
+  std::vector<detail::value_t<T>> results;
   results.reserve(handles.size());
   for (auto& h : handles) results.push_back(detail::take_value(h));
   co_return results;

@@ -42,6 +42,11 @@ class task;
 
 namespace detail {
 
+/// What a task<T> gives as a value: T, or std::monostate for task<void> (so that combinators
+/// can hold every result in a tuple, variant or optional).
+template <class T>
+using value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
 /// Checked when a frame is first resumed: a spawned task cancelled before it ever ran does not
 /// start its body (asyncio behaves the same), it finishes with corio::cancelled at once.
 struct initial_awaiter {

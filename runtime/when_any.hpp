@@ -28,13 +28,13 @@ namespace corio {
 template <class... T>
 struct when_any_result {
   std::size_t index;                                    // which argument won
-  std::variant<detail::gather_value_t<T>...> value;    // its value, at that same index
+  std::variant<detail::value_t<T>...> value;    // its value, at that same index
 };
 
 template <class T>
 struct when_any_vector_result {
   std::size_t index;                  // which element of the vector won
-  detail::gather_value_t<T> value;
+  detail::value_t<T> value;
 };
 
 namespace detail {

@@ -49,15 +49,7 @@ CORIO_TEST(when_any, of_an_empty_vector_throws_invalid_argument) {
 
 CORIO_TEST(when_any, a_loser_failing_while_it_unwinds_is_logged_not_dropped) {
   testing_support::capture_log log;
-  auto fails_on_cancel = []() -> corio::task<int> {
-    try {
-      co_await corio::sleep(1h);
-    } catch (const corio::cancelled&) {
-      throw std::runtime_error("loser's cleanup failed");
-    }
-    co_return 0;
-  };
-  const auto r = co_await corio::when_any(value_after(1ms, 5), fails_on_cancel());
+  const auto r = co_await corio::when_any(value_after(1ms, 5), fail_when_cancelled("loser's cleanup failed"));
   EXPECT_EQ(r.index, 0u);
   EXPECT_NE(log.text().find("loser's cleanup failed"), std::string::npos) << log.text();
 }

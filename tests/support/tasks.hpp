@@ -29,6 +29,17 @@ inline corio::task<> set_after(std::chrono::milliseconds d, bool& done) {
   done = true;
 }
 
+/// Sleeps until cancelled, then fails while unwinding: a second, real failure that a combinator
+/// cannot rethrow (the first one wins) and must not drop silently.
+inline corio::task<int> fail_when_cancelled(std::string message) {
+  try {
+    co_await corio::sleep(std::chrono::hours(1));
+  } catch (const corio::cancelled&) {
+    throw std::runtime_error(message);
+  }
+  co_return 0;
+}
+
 /// Sleeps for `d`, and records how that ended in `how`: "finished" or "cancelled".
 inline corio::task<int> record(std::chrono::milliseconds d, std::string& how) {
   try {
