@@ -37,7 +37,8 @@ event_loop::event_loop(options opts)
       event_interval_(std::max(1u, opts.event_interval)),
       ready_(*this),
       wheel_(clock_.now()),
-      mailbox_(std::make_shared<detail::mailbox>(poller_)),
+      poller_(detail::make_poller(opts.backend)),
+      mailbox_(std::make_shared<detail::mailbox>(*poller_)),
       pool_size_(opts.thread_pool_size) {}
 
 event_loop::~event_loop() {
@@ -58,7 +59,8 @@ event_loop* event_loop::current() noexcept { return running_loop; }
 
 bool event_loop::run_once() {
   running_scope scope(this);
-  if (ready_.empty() && wheel_.empty() && poller_.registrations() == 0 && thread_jobs_ == 0 && !mailbox_->pending())
+  if (ready_.empty() && wheel_.empty() && registrations() == 0 && thread_jobs_ == 0 && held_work_ == 0 &&
+      !mailbox_->pending())
     return false;
   run_ready_batch();
   fire_due_timers();
@@ -92,9 +94,9 @@ void event_loop::fire_due_timers() {
 // Phase 3. A zero timeout with no descriptor registered skips the syscall: only posted
 // callbacks can have arrived then, and the mailbox says so itself.
 void event_loop::poll_io(std::optional<duration> timeout) {
-  if (timeout != duration::zero() || poller_.registrations() > 0) {
+  if (timeout != duration::zero() || poller_->registrations() > 0) {
     std::array<detail::poll_event, 128> events;
-    const std::size_t n = poller_.wait(events, timeout);
+    const std::size_t n = poller_->wait(events, timeout);
     for (std::size_t i = 0; i < n; ++i)
       static_cast<detail::io_handler*>(events[i].token)->on_ready(events[i].readable, events[i].writable);
   }
@@ -125,7 +127,7 @@ void event_loop::submit_thread_job(detail::pool_job& job) {
 // poller's wake-up, so a manual clock gives it the same real-time grace before jumping.
 bool event_loop::wait_for_work() {
   const std::optional<time_point> next = wheel_.next_expiry();
-  const bool io = poller_.registrations() > 0 || thread_jobs_ > 0;
+  const bool io = registrations() > 0 || thread_jobs_ > 0 || held_work_ > 0;
   if (!next && !io) return run_posted();  // a post that raced with the check in run_once
   if (!clock_.is_manual()) {
     std::optional<duration> timeout;

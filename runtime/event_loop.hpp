@@ -184,6 +184,9 @@ class event_loop {
     unsigned event_interval = 61;
     /// Threads of the pool behind to_thread (made on first use); 0: thread_pool::default_size().
     std::size_t thread_pool_size = 0;
+    /// The readiness API (poller.hpp): automatic = CORIO_POLLER from the environment, else the
+    /// platform's best. Throws std::invalid_argument for one this platform lacks.
+    poller_backend backend = poller_backend::automatic;
   };
 
   event_loop() : event_loop(options{}) {}
@@ -226,7 +229,10 @@ class event_loop {
   [[nodiscard]] corio::clock& clock() noexcept { return clock_; }
   [[nodiscard]] std::size_t live_tasks() const noexcept { return live_count_; }
   [[nodiscard]] std::size_t armed_timers() const noexcept { return wheel_.size(); }
-  [[nodiscard]] std::size_t registrations() const noexcept { return poller_.registrations(); }
+  /// Descriptors registered that keep the loop alive (background ones are not counted).
+  [[nodiscard]] std::size_t registrations() const noexcept { return poller_->registrations() - background_fds_; }
+  /// The poller backend in use: "epoll", "poll" or "kqueue".
+  [[nodiscard]] std::string_view backend_name() const noexcept { return poller_->name(); }
   [[nodiscard]] std::size_t ready_high_water_mark() const noexcept { return ready_.high_water_mark(); }
   [[nodiscard]] std::uint64_t resumptions() const noexcept { return resumptions_; }
   /// to_thread jobs submitted whose completion has not reached the loop yet (cancelled ones too).
@@ -254,6 +260,27 @@ class event_loop {
   /// descriptor: it will block in the poller for the job's completion instead of reporting idle.
   void submit_thread_job(detail::pool_job& job);
   void thread_job_done() noexcept { --thread_jobs_; }
+  /// Does a watched descriptor count as pending work (see run_once)? A socket does; a loop's
+  /// own helper descriptor (the signal pipe) must not, or an idle loop would never say so
+  /// (libuv's uv_unref).
+  enum class liveness { keeps_loop_alive, background };
+  /// Registers `fd` with the poller for its lifetime; `handler` hears its readiness until
+  /// unwatch(fd, same liveness), which must come before close(fd). Throws std::system_error.
+  void watch(int fd, detail::io_handler& handler, liveness l = liveness::keeps_loop_alive) {
+    poller_->add(fd, &handler);
+    if (l == liveness::background) ++background_fds_;
+  }
+  /// Work the loop cannot see but must wait for (Asio's executor_work_guard): while a count is
+  /// held, the loop blocks in the poller for it instead of reporting idle — a task parked on a
+  /// signal, whose descriptor is a background one, holds one.
+  void hold_work() noexcept { ++held_work_; }
+  void release_work() noexcept { --held_work_; }
+  /// Which directions a task is parked on now (see poller::set_interest).
+  void set_interest(int fd, bool read, bool write) noexcept { poller_->set_interest(fd, read, write); }
+  void unwatch(int fd, liveness l = liveness::keeps_loop_alive) noexcept {
+    poller_->remove(fd);
+    if (l == liveness::background) --background_fds_;
+  }
   /// Where a thread job posts its completion; lives as long as the pool does.
   [[nodiscard]] detail::mailbox& mailbox() noexcept { return *mailbox_; }
 
@@ -269,11 +296,13 @@ class event_loop {
   unsigned event_interval_;
   detail::ready_queue ready_;
   timers::wheel wheel_;
-  detail::poller poller_;
-  std::shared_ptr<detail::mailbox> mailbox_;      // shared with loop_handles; points at poller_
+  std::unique_ptr<detail::poller> poller_;
+  std::shared_ptr<detail::mailbox> mailbox_;      // shared with loop_handles; points at *poller_
   std::unique_ptr<corio::thread_pool> pool_;      // made by the first to_thread
   std::size_t pool_size_;
   std::size_t thread_jobs_ = 0;
+  std::size_t background_fds_ = 0;
+  std::size_t held_work_ = 0;
   detail::task_state* live_head_ = nullptr;
   detail::task_state* live_tail_ = nullptr;
   std::size_t live_count_ = 0;

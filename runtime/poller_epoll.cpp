@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <system_error>
 
 #include "poller.hpp"
@@ -51,9 +52,23 @@ int wait_once(int epfd, epoll_event* events, int max, std::optional<duration> ti
   return ::epoll_wait(epfd, events, max, wait_ms_rounded_up(timeout));
 }
 
-}  // namespace
+class epoll_poller final : public poller {
+ public:
+  epoll_poller();
+  ~epoll_poller() override;
+  void add(int fd, void* token) override;
+  void set_interest(int, bool, bool) noexcept override {}  // edge-triggered: always both ways
+  void remove(int fd) noexcept override;
+  std::size_t wait(std::span<poll_event> out, std::optional<duration> timeout) override;
+  void wake() noexcept override;
+  [[nodiscard]] std::string_view name() const noexcept override { return "epoll"; }
 
-poller::poller() : fd_(::epoll_create1(EPOLL_CLOEXEC)) {
+ private:
+  int fd_ = -1;
+  int wake_fd_ = -1;
+};
+
+epoll_poller::epoll_poller() : fd_(::epoll_create1(EPOLL_CLOEXEC)) {
   if (fd_ < 0) throw_errno("epoll_create1");
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event ev{};
@@ -68,12 +83,12 @@ poller::poller() : fd_(::epoll_create1(EPOLL_CLOEXEC)) {
   }
 }
 
-poller::~poller() {
+epoll_poller::~epoll_poller() {
   ::close(wake_fd_);
   ::close(fd_);
 }
 
-void poller::wake() noexcept {
+void epoll_poller::wake() noexcept {
   const std::uint64_t one = 1;
   while (::write(wake_fd_, &one, sizeof one) < 0) {
     if (errno == EINTR) continue;
@@ -84,7 +99,7 @@ void poller::wake() noexcept {
   }
 }
 
-void poller::add(int fd, void* token) {
+void epoll_poller::add(int fd, void* token) {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = token;
@@ -92,11 +107,11 @@ void poller::add(int fd, void* token) {
   ++registrations_;
 }
 
-void poller::remove(int fd) noexcept {
+void epoll_poller::remove(int fd) noexcept {
   if (::epoll_ctl(fd_, EPOLL_CTL_DEL, fd, nullptr) == 0) --registrations_;
 }
 
-std::size_t poller::wait(std::span<poll_event> out, std::optional<duration> timeout) {
+std::size_t epoll_poller::wait(std::span<poll_event> out, std::optional<duration> timeout) {
   constexpr int batch = 256;
   std::array<epoll_event, batch> events;
   const int max = static_cast<int>(out.size() < batch ? out.size() : batch);
@@ -118,5 +133,9 @@ std::size_t poller::wait(std::span<poll_event> out, std::optional<duration> time
   }
   return filled;
 }
+
+}  // namespace
+
+std::unique_ptr<poller> make_epoll_poller() { return std::make_unique<epoll_poller>(); }
 
 }  // namespace corio::detail

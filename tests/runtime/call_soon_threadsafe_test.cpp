@@ -26,8 +26,10 @@ using steady = std::chrono::steady_clock;
 
 // The waits below have a long timeout rather than none, so that a broken wake() fails the test
 // in seconds instead of hanging it; the loop-level test further down waits with no timeout.
+// The backend is the one CORIO_POLLER names: ctest runs this file once per backend.
 TEST(poller_wake, another_thread_ends_a_long_wait_and_the_wake_is_not_a_registration) {
-  corio::detail::poller p;
+  const auto poller = corio::detail::make_poller(corio::poller_backend::automatic);
+  corio::detail::poller& p = *poller;
   EXPECT_EQ(p.registrations(), 0u);
   std::thread waker([&p] {
     std::this_thread::sleep_for(20ms);
@@ -42,7 +44,8 @@ TEST(poller_wake, another_thread_ends_a_long_wait_and_the_wake_is_not_a_registra
 }
 
 TEST(poller_wake, a_wake_before_the_wait_makes_it_return_at_once) {
-  corio::detail::poller p;
+  const auto poller = corio::detail::make_poller(corio::poller_backend::automatic);
+  corio::detail::poller& p = *poller;
   p.wake();
   p.wake();
   std::array<corio::detail::poll_event, 8> events{};

@@ -1,0 +1,159 @@
+// io/sys.cpp — see sys.hpp. The only file in io/ with platform #ifs.
+#include "sys.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <system_error>
+
+namespace corio::net::sys {
+namespace {
+
+// Runs `call` until it stops failing with EINTR (the one place EINTR is retried).
+template <class F>
+result retry_on_eintr(F call) noexcept {
+  for (;;) {
+    const long value = call();
+    if (value >= 0) return {value, 0};
+    if (errno != EINTR) return {value, errno};
+  }
+}
+
+#if defined(__linux__)
+constexpr int no_sigpipe_flag = MSG_NOSIGNAL;
+#else
+constexpr int no_sigpipe_flag = 0;  // SO_NOSIGPIPE is set on the socket instead
+#endif
+
+// Per-socket setup that Linux does through flags at creation time.
+[[maybe_unused]] int finish_socket_setup(int fd) noexcept {
+  if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return errno;
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return errno;
+#if defined(SO_NOSIGPIPE)
+  const int one = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one) < 0) return errno;
+#endif
+  return 0;
+}
+
+result checked_new_fd(result r) noexcept {
+#if !defined(__linux__)
+  if (r.ok()) {
+    if (const int error = finish_socket_setup(static_cast<int>(r.value)); error != 0) {
+      ::close(static_cast<int>(r.value));
+      return {-1, error};
+    }
+  }
+#endif
+  return r;
+}
+
+}  // namespace
+
+result open_socket(int family, int type) noexcept {
+#if defined(__linux__)
+  type |= SOCK_NONBLOCK | SOCK_CLOEXEC;
+#endif
+  return checked_new_fd(retry_on_eintr([&] { return ::socket(family, type, 0); }));
+}
+
+result socket_pair(int type, int (&fds)[2]) noexcept {
+#if defined(__linux__)
+  type |= SOCK_NONBLOCK | SOCK_CLOEXEC;
+#endif
+  const result r = retry_on_eintr([&] { return ::socketpair(AF_UNIX, type, 0, fds); });
+  if (!r.ok()) return r;
+  for (int i = 0; i < 2; ++i) {
+    if (const result set_up = checked_new_fd({fds[i], 0}); !set_up.ok()) {
+      sys::close(fds[1 - i]);  // checked_new_fd closed fds[i] itself
+      return set_up;
+    }
+  }
+  return r;
+}
+
+result accept(int fd, sockaddr_storage& peer, socklen_t& peer_size) noexcept {
+  peer_size = sizeof peer;
+  auto* to = reinterpret_cast<sockaddr*>(&peer);
+#if defined(__linux__)
+  return retry_on_eintr([&] { return ::accept4(fd, to, &peer_size, SOCK_NONBLOCK | SOCK_CLOEXEC); });
+#else
+  return checked_new_fd(retry_on_eintr([&] { return ::accept(fd, to, &peer_size); }));
+#endif
+}
+
+result connect(int fd, const sockaddr* to, socklen_t size) noexcept {
+  if (::connect(fd, to, size) == 0) return {0, 0};
+  // POSIX: an interrupted connect keeps going asynchronously; restarting it gives EALREADY.
+  return {-1, errno == EINTR ? EINPROGRESS : errno};
+}
+
+int socket_error(int fd) noexcept {
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) < 0) return errno;
+  return error;
+}
+
+result recv(int fd, void* data, std::size_t size) noexcept {
+  return retry_on_eintr([&] { return ::recv(fd, data, size, 0); });
+}
+
+result send(int fd, const void* data, std::size_t size) noexcept {
+  return retry_on_eintr([&] { return ::send(fd, data, size, no_sigpipe_flag); });
+}
+
+result recv_from(int fd, void* data, std::size_t size, sockaddr_storage& from, socklen_t& from_size) noexcept {
+  from_size = sizeof from;
+  return retry_on_eintr([&] { return ::recvfrom(fd, data, size, 0, reinterpret_cast<sockaddr*>(&from), &from_size); });
+}
+
+result send_to(int fd, const void* data, std::size_t size, const sockaddr* to, socklen_t to_size) noexcept {
+  return retry_on_eintr([&] { return ::sendto(fd, data, size, no_sigpipe_flag, to, to_size); });
+}
+
+result bind(int fd, const sockaddr* at, socklen_t size) noexcept {
+  return retry_on_eintr([&] { return ::bind(fd, at, size); });
+}
+
+result listen(int fd, int backlog) noexcept {
+  return retry_on_eintr([&] { return ::listen(fd, backlog); });
+}
+
+result shutdown(int fd, int how) noexcept {
+  return retry_on_eintr([&] { return ::shutdown(fd, how); });
+}
+
+result set_option(int fd, int level, int name, int value) noexcept {
+  return retry_on_eintr([&] { return ::setsockopt(fd, level, name, &value, sizeof value); });
+}
+
+result get_option(int fd, int level, int name) noexcept {
+  int value = 0;
+  socklen_t size = sizeof value;
+  const result r = retry_on_eintr([&] { return ::getsockopt(fd, level, name, &value, &size); });
+  return r.ok() ? result{value, 0} : r;
+}
+
+result local_address(int fd, sockaddr_storage& out, socklen_t& size) noexcept {
+  size = sizeof out;
+  return retry_on_eintr([&] { return ::getsockname(fd, reinterpret_cast<sockaddr*>(&out), &size); });
+}
+
+result peer_address(int fd, sockaddr_storage& out, socklen_t& size) noexcept {
+  size = sizeof out;
+  return retry_on_eintr([&] { return ::getpeername(fd, reinterpret_cast<sockaddr*>(&out), &size); });
+}
+
+void remove_socket_file(const char* path) noexcept {
+  struct stat info {};
+  if (::lstat(path, &info) == 0 && S_ISSOCK(info.st_mode)) ::unlink(path);
+}
+
+void close(int fd) noexcept { ::close(fd); }
+
+void throw_error(int error, const std::string& what) { throw std::system_error(error, std::generic_category(), what); }
+
+}  // namespace corio::net::sys
