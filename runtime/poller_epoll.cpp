@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
@@ -23,20 +24,21 @@ namespace {
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
 // epoll_pwait2 (Linux 5.11) takes a timespec, so a 300 µs timer is not rounded up to a whole
-// millisecond. Older kernels answer ENOSYS; from then on we use epoll_wait, rounding the
-// timeout UP to milliseconds (rounding down would wake early and spin, ae_epoll.c does the same).
-bool have_epoll_pwait2 = true;
+// millisecond. Where it is missing (see wait_once) we use epoll_wait, rounding the timeout UP to
+// milliseconds (rounding down would wake early and spin, ae_epoll.c does the same). Atomic: loops
+// on several threads may find out at the same time.
+std::atomic<bool> have_epoll_pwait2{true};
 
 int wait_ms_rounded_up(std::optional<duration> timeout) {
   if (!timeout) return -1;
   const auto ns = timeout->count();
   if (ns <= 0) return 0;
-  const auto ms = (ns + 999'999) / 1'000'000;
+  const auto ms = ns / 1'000'000 + (ns % 1'000'000 != 0);  // no overflow near duration::max()
   return ms > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(ms);
 }
 
 int wait_once(int epfd, epoll_event* events, int max, std::optional<duration> timeout) {
-  if (have_epoll_pwait2) {
+  if (have_epoll_pwait2.load(std::memory_order_relaxed)) {
     timespec ts{};
     timespec* tsp = nullptr;
     if (timeout) {
@@ -46,8 +48,10 @@ int wait_once(int epfd, epoll_event* events, int max, std::optional<duration> ti
       tsp = &ts;
     }
     const int n = ::epoll_pwait2(epfd, events, max, tsp, nullptr);
-    if (n >= 0 || errno != ENOSYS) return n;
-    have_epoll_pwait2 = false;
+    // ENOSYS: an older kernel. EPERM: a seccomp filter (older container runtimes) that does not
+    // know the call; epoll_pwait2 itself never fails with EPERM.
+    if (n >= 0 || (errno != ENOSYS && errno != EPERM)) return n;
+    have_epoll_pwait2.store(false, std::memory_order_relaxed);
   }
   return ::epoll_wait(epfd, events, max, wait_ms_rounded_up(timeout));
 }
@@ -88,15 +92,19 @@ epoll_poller::~epoll_poller() {
   ::close(fd_);
 }
 
+// write(2) and read(2) are async-signal-safe; errno is saved because a signal handler may be
+// the caller.
 void epoll_poller::wake() noexcept {
+  const int saved = errno;
   const std::uint64_t one = 1;
   while (::write(wake_fd_, &one, sizeof one) < 0) {
     if (errno == EINTR) continue;
-    if (errno != EAGAIN) return;  // EBADF etc. cannot happen while the poller lives
+    if (errno != EAGAIN) break;  // EBADF etc. cannot happen while the poller lives
     // The counter is at its maximum (2^64 - 2 unread wake-ups): reset it, then write again.
     std::uint64_t drained = 0;
     (void)!::read(wake_fd_, &drained, sizeof drained);
   }
+  errno = saved;
 }
 
 void epoll_poller::add(int fd, void* token) {

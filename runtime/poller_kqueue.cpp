@@ -43,7 +43,8 @@ constexpr std::uintptr_t wake_ident = 0;
 
 // Fills the fields by name instead of EV_SET: FreeBSD's EV_SET is a C compound literal, which
 // -Wpedantic rejects in C++, and the field types differ between the BSDs.
-struct kevent make_kevent(std::uintptr_t ident, int filter, unsigned flags, unsigned fflags, void* udata) noexcept {
+struct kevent make_kevent(std::uintptr_t ident, int filter, unsigned flags, unsigned fflags,
+                          void* udata) noexcept {
   struct kevent ev{};
   ev.ident = ident;
   ev.filter = static_cast<decltype(ev.filter)>(filter);

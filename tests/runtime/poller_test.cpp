@@ -124,10 +124,13 @@ class poller_test : public ::testing::TestWithParam<poller_backend> {
   int token = 0;
 };
 
+std::string instance_name(const ::testing::TestParamInfo<poller_backend>& param) {
+  return backend_name(param.param);
+}
+
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(backends, poller_test, ::testing::ValuesIn(built_backends()),
-                         [](const ::testing::TestParamInfo<poller_backend>& param) { return backend_name(param.param); });
+INSTANTIATE_TEST_SUITE_P(backends, poller_test, ::testing::ValuesIn(built_backends()), instance_name);
 
 TEST_P(poller_test, is_the_backend_it_was_asked_for) { EXPECT_EQ(p->name(), backend_name(GetParam())); }
 
