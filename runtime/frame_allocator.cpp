@@ -85,8 +85,9 @@ depot& the_depot() {
   return *d;
 }
 
-// A fresh arena. Its pages are populated up front, in one system call, instead of one page
-// fault at a time as frames first touch them.
+// A fresh arena. Where MAP_POPULATE exists (Linux) its pages are populated up front, in one
+// system call, instead of one page fault at a time as frames first touch them; elsewhere
+// (macOS, the BSDs) they fault in as usual.
 char* new_arena() {
   int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 #ifdef MAP_POPULATE
