@@ -144,8 +144,9 @@ class listener {
   listener() noexcept = default;
 
   /// Binds and listens at once (no await: nothing here waits). Port 0 picks a free port; see
-  /// local_address(). A Unix path that exists as a stale socket file is replaced, and removed
-  /// again by close(). Throws std::system_error naming the address (EADDRINUSE, EACCES...).
+  /// local_address(). A Unix path that exists as a stale socket file (nobody listens on it any
+  /// more) is replaced, and removed again by close(); a live listener's path gives EADDRINUSE.
+  /// Throws std::system_error naming the address (EADDRINUSE, EACCES...).
   [[nodiscard]] static listener bind(const address& at, listen_options options = {});
 
   /// Waits for the next connection. When the process or the system is out of descriptors

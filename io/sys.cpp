@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <system_error>
 
 namespace corio::net::sys {
@@ -147,9 +149,29 @@ result peer_address(int fd, sockaddr_storage& out, socklen_t& size) noexcept {
   return retry_on_eintr([&] { return ::getpeername(fd, reinterpret_cast<sockaddr*>(&out), &size); });
 }
 
+namespace {
+
+// Does anybody accept connections at the Unix socket `path`? Unix-domain connects finish at
+// once: refused means its listener is gone. When we cannot tell, assume somebody does.
+bool unix_listener_alive(const char* path) noexcept {
+  sockaddr_un to{};
+  const std::size_t length = std::strlen(path);
+  if (length >= sizeof to.sun_path) return true;
+  to.sun_family = AF_UNIX;
+  std::memcpy(to.sun_path, path, length);
+  const result probe = sys::open_socket(AF_UNIX, SOCK_STREAM);
+  if (!probe.ok()) return true;
+  const int fd = static_cast<int>(probe.value);
+  const result r = sys::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  sys::close(fd);
+  return r.error != ECONNREFUSED && r.error != ENOENT;
+}
+
+}  // namespace
+
 void remove_socket_file(const char* path) noexcept {
   struct stat info {};
-  if (::lstat(path, &info) == 0 && S_ISSOCK(info.st_mode)) ::unlink(path);
+  if (::lstat(path, &info) == 0 && S_ISSOCK(info.st_mode) && !unix_listener_alive(path)) ::unlink(path);
 }
 
 void close(int fd) noexcept { ::close(fd); }

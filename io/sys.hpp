@@ -55,7 +55,9 @@ struct result {
 [[nodiscard]] result get_option(int fd, int level, int name) noexcept;  // value in result.value
 [[nodiscard]] result local_address(int fd, sockaddr_storage& out, socklen_t& size) noexcept;
 [[nodiscard]] result peer_address(int fd, sockaddr_storage& out, socklen_t& size) noexcept;
-/// Removes `path` if it is a socket file (a stale Unix-domain listener's); leaves anything else.
+/// Removes `path` if it is a stale socket file: a Unix-domain socket that nobody listens on any
+/// more (a connect to it is refused). Leaves anything else: other files, and a live listener's
+/// socket, which then sees one connection that closes at once (the price of asking).
 void remove_socket_file(const char* path) noexcept;
 /// Closes once, never retried (see above).
 void close(int fd) noexcept;
