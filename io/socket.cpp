@@ -12,7 +12,6 @@
 
 #include "../runtime/event_loop.hpp"
 #include "../runtime/log.hpp"
-#include "../runtime/sleep.hpp"
 #include "../runtime/timeout.hpp"
 #include "sys.hpp"
 
@@ -91,6 +90,11 @@ void socket_handle::close() noexcept {
 corio::detail::fd_watch::awaiter socket_handle::ready(io_direction d) {
   if (watch_ == nullptr) throw_aborted();
   return watch_->ready(d);
+}
+
+corio::detail::fd_watch::pause_awaiter socket_handle::pause(duration d) {
+  if (watch_ == nullptr) throw_aborted();
+  return watch_->pause(d);
 }
 
 socket_handle& socket_handle::operator=(socket_handle&& other) noexcept {
@@ -219,8 +223,11 @@ task<stream_socket> listener::accept() {
       if (!std::exchange(warned, true))
         corio::detail::log_warning("corio::net::listener: out of file descriptors (" + std::error_code(r.error, std::generic_category()).message() +
                                    "); pausing accept, connections wait in the backlog");
-      co_await corio::sleep(accept_pause_when_out_of_fds);  // no readiness edge will come for them
-      if (!handle_.is_open()) throw_aborted();
+      // Not a readiness wait: the pending connection keeps the listener readable, so poll(2)
+      // would report it at once and we would spin. Not a plain sleep either: close() or the
+      // listener's destruction must end the pause (with ECANCELED), or this frame would touch
+      // a listener that is gone when the pause ends.
+      co_await handle_.pause(accept_pause_when_out_of_fds);
     } else if (r.error != ECONNABORTED && r.error != EPROTO) {
       sys::throw_error(r.error, "accept");
     }

@@ -76,6 +76,8 @@ class socket_handle {
 
   /// Parks until the descriptor is ready in direction `d` (fd_watch.hpp).
   [[nodiscard]] corio::detail::fd_watch::awaiter ready(corio::detail::io_direction d);
+  /// Waits `d`, cut short by close() (fd_watch.hpp).
+  [[nodiscard]] corio::detail::fd_watch::pause_awaiter pause(duration d);
 
   socket_handle(socket_handle&&) noexcept = default;
   socket_handle& operator=(socket_handle&& other) noexcept;
@@ -152,7 +154,8 @@ class listener {
   /// Waits for the next connection. When the process or the system is out of descriptors
   /// (EMFILE, ENFILE, ENOBUFS, ENOMEM), logs one warning per burst, pauses accepting for 100 ms
   /// (the connection waits in the backlog) and tries again, without spinning and without
-  /// failing (nginx does the same; reliability.md T-04). ECONNABORTED is skipped. Cancel-safe.
+  /// failing (nginx does the same; reliability.md T-04); close() or destroying the listener
+  /// ends the pause as it ends any parked accept. ECONNABORTED is skipped. Cancel-safe.
   [[nodiscard]] task<stream_socket> accept();
 
   [[nodiscard]] address local_address() const;

@@ -28,6 +28,11 @@
 //   * A frame destroyed while parked unlinks itself (T-23); no later event touches it.
 //   * No allocation: the waiter lives in the awaiting frame.
 //
+// `co_await watch.pause(d)` waits `d` without looking at readiness, but close() cuts it short
+// with the same "operation aborted" as above: for an operation that must back off for a while
+// (listener::accept when the process is out of descriptors) yet must not outlive its socket.
+// Cancel-safe; a frame destroyed while pausing unlinks and disarms itself.
+//
 // Single loop: only the loop's thread touches a watch. Destroying a watch closes it.
 #pragma once
 
@@ -38,6 +43,7 @@
 #include "errors.hpp"
 #include "event_loop.hpp"
 #include "promise_base.hpp"
+#include "sleep.hpp"
 #include "task_state.hpp"
 #include "waiter_list.hpp"
 
@@ -45,9 +51,35 @@ namespace corio::detail {
 
 enum class io_direction : unsigned char { read = 0, write = 1 };
 
+/// What both kinds of fd_watch waiter share: they do not park when the task is cancelled or the
+/// watch is closed already, and they resume with corio::cancelled or "operation aborted".
+template <class W>
+class watch_waiter : public list_waiter<W> {
+ public:
+  [[nodiscard]] bool await_ready() const noexcept { return false; }
+
+  void await_resume() const {
+    if (this->owner_->cancel_requested()) throw_cancelled();
+    if (aborted_) throw std::system_error(ECANCELED, std::generic_category(), "operation aborted: the socket was closed");
+  }
+
+ protected:
+  /// Should the coroutine `h` park? Not when its task is cancelled or the watch is `closed`.
+  template <corio_promise P>
+  bool may_park(std::coroutine_handle<P> h, bool closed) noexcept {
+    this->owner_ = &task_of(h);
+    if (this->owner_->cancel_requested()) return false;
+    aborted_ = closed;
+    return !closed;
+  }
+
+  bool aborted_ = false;  // set by fd_watch::close()
+};
+
 class fd_watch final : private io_handler {
  public:
   class awaiter;
+  class pause_awaiter;
 
   /// Registers `fd` with `loop`'s poller. Throws std::system_error (e.g. ENOMEM, or EPERM for a
   /// regular file, which epoll cannot watch).
@@ -58,6 +90,8 @@ class fd_watch final : private io_handler {
 
   /// Waits for the next readiness of one side (the contract above).
   [[nodiscard]] awaiter ready(io_direction d) noexcept;
+  /// Waits for `d` to pass or for close(), whichever comes first (the contract above).
+  [[nodiscard]] pause_awaiter pause(duration d) noexcept;
 
   /// Deregisters the descriptor and resumes every parked task with "operation aborted" in a
   /// later turn. Call before closing the fd. Idempotent.
@@ -78,40 +112,61 @@ class fd_watch final : private io_handler {
   bool closed_ = false;
   bool interest_[2] = {false, false};  // what the poller was last told (level-triggered backends)
   waiter_list<awaiter> sides_[2];
+  waiter_list<pause_awaiter> pausers_;
 };
 
-class fd_watch::awaiter final : public list_waiter<awaiter> {
+class fd_watch::awaiter final : public watch_waiter<awaiter> {
  public:
   awaiter(fd_watch& watch, io_direction d) noexcept : watch_(watch), direction_(d) {}
 
-  [[nodiscard]] bool await_ready() const noexcept { return false; }
-
   template <corio_promise P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
-    owner_ = &task_of(h);
-    if (owner_->cancel_requested()) return false;
-    if (watch_.closed_) {
-      aborted_ = true;
-      return false;
-    }
+    if (!may_park(h, watch_.closed_)) return false;
     park_in(watch_.side(direction_), h);
     watch_.update_interest();
     return true;
-  }
-
-  void await_resume() const {
-    if (owner_->cancel_requested()) throw_cancelled();
-    if (aborted_) throw std::system_error(ECANCELED, std::generic_category(), "operation aborted: the socket was closed");
   }
 
  private:
   friend class fd_watch;
   fd_watch& watch_;  // not touched after the wake-up: the watch may be gone by then
   io_direction direction_;
-  bool aborted_ = false;
+};
+
+class fd_watch::pause_awaiter final : public watch_waiter<pause_awaiter>, public timer_entry {
+ public:
+  pause_awaiter(fd_watch& watch, duration d) noexcept : watch_(watch), delay_(d) {}
+  ~pause_awaiter() {
+    if (armed()) owner_->loop().disarm(*this);
+  }
+
+  template <corio_promise P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    if (!may_park(h, watch_.closed_)) return false;
+    owner_->loop().arm(*this, saturating_add(owner_->loop().now(), delay_));
+    park_in(watch_.pausers_, h);
+    return true;
+  }
+
+  // Still linked here: close() disarms the timer of every pauser it wakes.
+  void on_fire() noexcept override {
+    watch_.pausers_.remove(*this);
+    wake();
+  }
+
+  bool on_cancel() noexcept override {
+    owner_->loop().disarm(*this);
+    return list_waiter::on_cancel();
+  }
+
+ private:
+  friend class fd_watch;
+  fd_watch& watch_;  // not touched after the wake-up, as in awaiter
+  duration delay_;
 };
 
 inline fd_watch::awaiter fd_watch::ready(io_direction d) noexcept { return awaiter(*this, d); }
+inline fd_watch::pause_awaiter fd_watch::pause(duration d) noexcept { return pause_awaiter(*this, d); }
 
 inline void fd_watch::wake_side(io_direction d) noexcept {
   while (awaiter* w = side(d).pop_front()) {
@@ -143,6 +198,11 @@ inline void fd_watch::close() noexcept {
   loop_->unwatch(fd_);
   wake_side(io_direction::read);
   wake_side(io_direction::write);
+  while (pause_awaiter* p = pausers_.pop_front()) {
+    p->aborted_ = true;
+    loop_->disarm(*p);
+    p->wake();
+  }
 }
 
 }  // namespace corio::detail
