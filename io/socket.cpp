@@ -29,9 +29,11 @@ bool out_of_descriptors(int error) noexcept {
 
 // TCP_NODELAY on every TCP stream, as asyncio does: request/response protocols (and the echo
 // benchmark) otherwise wait up to 40 ms for the peer's delayed ACK (Nagle). Unix sockets skip it.
-void enable_nodelay_if_tcp(int fd, int family) {
-  if (family != AF_INET && family != AF_INET6) return;
-  if (const sys::result r = sys::set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1); !r.ok()) sys::throw_error(r.error, "setsockopt(TCP_NODELAY)");
+// Best effort: a connection the peer reset already may refuse options (macOS answers EINVAL),
+// and failing accept() for that would stop a server's accept loop over one client; such a
+// socket is handed out anyway and its first read or write reports the reset.
+void enable_nodelay_if_tcp(int fd, int family) noexcept {
+  if (family == AF_INET || family == AF_INET6) (void)sys::set_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 }
 
 address query_address(int fd, bool peer) {

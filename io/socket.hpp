@@ -35,6 +35,7 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -164,7 +165,8 @@ class listener {
   [[nodiscard]] bool is_open() const noexcept { return handle_.is_open(); }
   [[nodiscard]] int native_handle() const { return handle_.fd(); }
 
-  listener(listener&&) noexcept = default;
+  listener(listener&& other) noexcept
+      : handle_(std::move(other.handle_)), unix_path_(std::exchange(other.unix_path_, {})) {}
   listener& operator=(listener&& other) noexcept;
   ~listener() { close(); }
 
