@@ -26,7 +26,9 @@
 //     write_all is NOT (as in Tokio): bytes before the cancellation were sent. connect closes its
 //     socket.
 //   * A task destroyed while parked unregisters itself; nothing touches its frame later.
-//   * Destroying an open socket closes it (and aborts its waiters, as close() does).
+//   * Destroying an open socket closes it (and aborts its waiters, as close() does). A socket
+//     may outlive its loop (returned from corio::run): its operations then throw ECANCELED, and
+//     destroying it just closes the descriptor.
 #pragma once
 
 #include <cstddef>

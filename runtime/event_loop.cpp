@@ -53,6 +53,24 @@ event_loop::~event_loop() {
   ready_.clear();  // nothing is resumed from here on
   while (live_head_ != nullptr) live_head_->destroy_unfinished();
   ready_.clear();  // destructors above may have queued wake-ups; drop them
+  // What is still registered now outlives the loop (a socket returned from run()): it must not
+  // reach for the poller, which goes next.
+  for (detail::io_handler* handler : watched_)
+    if (handler != nullptr) handler->on_loop_destroyed();
+}
+
+void event_loop::watch(int fd, detail::io_handler& handler, liveness l) {
+  const auto slot = static_cast<std::size_t>(fd);
+  if (slot >= watched_.size()) watched_.resize(slot + 1, nullptr);
+  poller_->add(fd, &handler);
+  watched_[slot] = &handler;
+  if (l == liveness::background) ++background_fds_;
+}
+
+void event_loop::unwatch(int fd, liveness l) noexcept {
+  poller_->remove(fd);
+  if (static_cast<std::size_t>(fd) < watched_.size()) watched_[static_cast<std::size_t>(fd)] = nullptr;
+  if (l == liveness::background) --background_fds_;
 }
 
 event_loop* event_loop::current() noexcept { return running_loop; }

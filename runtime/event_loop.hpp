@@ -43,6 +43,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "../timers/clock.hpp"
 #include "../timers/wheel.hpp"
@@ -76,6 +77,9 @@ class timer_entry : public timers::timer_node {
 class io_handler {
  public:
   virtual void on_ready(bool readable, bool writable) noexcept = 0;
+  /// The loop is being destroyed while this is still registered (a socket that outlives its
+  /// loop): forget the loop; the poller is gone, so there is nothing to unwatch any more.
+  virtual void on_loop_destroyed() noexcept {}
 
  protected:
   io_handler() = default;
@@ -266,10 +270,7 @@ class event_loop {
   enum class liveness { keeps_loop_alive, background };
   /// Registers `fd` with the poller for its lifetime; `handler` hears its readiness until
   /// unwatch(fd, same liveness), which must come before close(fd). Throws std::system_error.
-  void watch(int fd, detail::io_handler& handler, liveness l = liveness::keeps_loop_alive) {
-    poller_->add(fd, &handler);
-    if (l == liveness::background) ++background_fds_;
-  }
+  void watch(int fd, detail::io_handler& handler, liveness l = liveness::keeps_loop_alive);
   /// Work the loop cannot see but must wait for (Asio's executor_work_guard): while a count is
   /// held, the loop blocks in the poller for it instead of reporting idle — a task parked on a
   /// signal, whose descriptor is a background one, holds one.
@@ -277,10 +278,7 @@ class event_loop {
   void release_work() noexcept { --held_work_; }
   /// Which directions a task is parked on now (see poller::set_interest).
   void set_interest(int fd, bool read, bool write) noexcept { poller_->set_interest(fd, read, write); }
-  void unwatch(int fd, liveness l = liveness::keeps_loop_alive) noexcept {
-    poller_->remove(fd);
-    if (l == liveness::background) --background_fds_;
-  }
+  void unwatch(int fd, liveness l = liveness::keeps_loop_alive) noexcept;
   /// Where a thread job posts its completion; lives as long as the pool does.
   [[nodiscard]] detail::mailbox& mailbox() noexcept { return *mailbox_; }
 
@@ -302,6 +300,7 @@ class event_loop {
   std::size_t pool_size_;
   std::size_t thread_jobs_ = 0;
   std::size_t background_fds_ = 0;
+  std::vector<detail::io_handler*> watched_;  // by descriptor number: told when the loop dies
   std::size_t held_work_ = 0;
   detail::task_state* live_head_ = nullptr;
   detail::task_state* live_tail_ = nullptr;

@@ -99,10 +99,16 @@ class fd_watch final : private io_handler {
 
   [[nodiscard]] bool closed() const noexcept { return closed_; }
   [[nodiscard]] int fd() const noexcept { return fd_; }
+  /// Precondition: the loop still exists (after it is gone, closed() is true).
   [[nodiscard]] event_loop& loop() const noexcept { return *loop_; }
 
  private:
   void on_ready(bool readable, bool writable) noexcept override;
+  // A socket outliving its loop: no task can wait any more; later operations see "closed".
+  void on_loop_destroyed() noexcept override {
+    loop_ = nullptr;
+    closed_ = true;
+  }
   void wake_side(io_direction d) noexcept;
   void update_interest() noexcept;
   waiter_list<awaiter>& side(io_direction d) noexcept { return sides_[static_cast<int>(d)]; }

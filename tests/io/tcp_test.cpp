@@ -147,6 +147,18 @@ TEST(tcp, making_a_listener_outside_a_running_loop_is_a_logic_error_and_leaks_no
   EXPECT_EQ(open_descriptors(), before);
 }
 
+corio::task<net::listener> make_listener() { co_return net::listener::bind(net::address::loopback(0)); }
+
+TEST(tcp, a_socket_that_outlives_its_loop_closes_its_descriptor_without_touching_the_dead_loop) {
+  const std::size_t before = open_descriptors();
+  {
+    net::listener survivor = corio::run(make_listener());
+    EXPECT_TRUE(survivor.is_open());
+    EXPECT_EQ(open_descriptors(), before + 1);
+  }  // destroyed here, after its loop: UBSan/ASan would catch a call into the gone poller
+  EXPECT_EQ(open_descriptors(), before);
+}
+
 CORIO_TEST(tcp, a_closed_socket_throws_ebadf_when_used) {
   auto [client, server] = co_await connect_tcp_pair();
   client.close();
