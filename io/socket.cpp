@@ -89,10 +89,18 @@ void socket_handle::close() noexcept {
   watch_.reset();
 }
 
-corio::detail::fd_watch::awaiter socket_handle::ready(io_direction d) {
+socket_handle::ready_awaiter socket_handle::ready(io_direction d) {
   if (watch_ == nullptr) throw_aborted();
-  return watch_->ready(d);
+  return ready_awaiter(*watch_, d, *this);
 }
+
+void socket_handle::ready_awaiter::await_resume() const {
+  inner_.await_resume();                     // cancelled, or aborted while parked
+  // Closed after the wake-up, before this task ran: still "aborted", said a little differently.
+  if (!handle_.is_open()) sys::throw_error(ECANCELED, "operation aborted: the socket was closed after it became ready");
+}
+
+socket_handle::turn_awaiter socket_handle::take_turn() noexcept { return turn_awaiter(); }
 
 corio::detail::fd_watch::pause_awaiter socket_handle::pause(duration d) {
   if (watch_ == nullptr) throw_aborted();
@@ -140,6 +148,7 @@ std::pair<stream_socket, stream_socket> stream_socket::pair() {
 
 task<std::optional<std::size_t>> stream_socket::read_some(std::span<char> buffer) {
   if (buffer.empty()) co_return 0;  // not end-of-stream (T-12)
+  co_await detail::socket_handle::take_turn();
   for (;;) {
     const sys::result r = sys::recv(handle_.fd(), buffer.data(), buffer.size());
     if (r.ok()) co_return r.value == 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(r.value));
@@ -150,6 +159,7 @@ task<std::optional<std::size_t>> stream_socket::read_some(std::span<char> buffer
 
 task<std::size_t> stream_socket::write_some(std::string_view data) {
   if (data.empty()) co_return 0;
+  co_await detail::socket_handle::take_turn();
   for (;;) {
     const sys::result r = sys::send(handle_.fd(), data.data(), data.size());
     if (r.ok()) co_return static_cast<std::size_t>(r.value);
@@ -159,6 +169,7 @@ task<std::size_t> stream_socket::write_some(std::string_view data) {
 }
 
 task<void> stream_socket::write_all(std::string_view data) {
+  co_await detail::socket_handle::take_turn();
   std::size_t sent = 0;
   while (sent < data.size()) {
     const sys::result r = sys::send(handle_.fd(), data.data() + sent, data.size() - sent);
@@ -210,6 +221,7 @@ listener listener::bind(const address& at, listen_options options) {
 
 task<stream_socket> listener::accept() {
   bool warned = false;
+  co_await detail::socket_handle::take_turn();
   for (;;) {
     sockaddr_storage peer{};
     socklen_t peer_size = 0;
@@ -263,6 +275,7 @@ udp_socket udp_socket::bind(const address& at) {
 }
 
 task<std::size_t> udp_socket::send_to(std::string_view data, const address& to) {
+  co_await detail::socket_handle::take_turn();
   for (;;) {
     const sys::result r = sys::send_to(handle_.fd(), data.data(), data.size(), to.native(), to.native_size());
     if (r.ok()) co_return static_cast<std::size_t>(r.value);
@@ -272,6 +285,7 @@ task<std::size_t> udp_socket::send_to(std::string_view data, const address& to) 
 }
 
 task<datagram> udp_socket::recv_from(std::span<char> buffer) {
+  co_await detail::socket_handle::take_turn();
   for (;;) {
     sockaddr_storage from{};
     socklen_t from_size = 0;

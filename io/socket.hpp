@@ -43,6 +43,7 @@
 #include <utility>
 
 #include "../runtime/fd_watch.hpp"
+#include "../runtime/sleep.hpp"
 #include "../runtime/task.hpp"
 #include "../timers/clock.hpp"
 #include "address.hpp"
@@ -77,8 +78,15 @@ class socket_handle {
   /// Deregisters, aborts parked operations (they resume with ECANCELED) and closes. Idempotent.
   void close() noexcept;
 
-  /// Parks until the descriptor is ready in direction `d` (fd_watch.hpp).
-  [[nodiscard]] corio::detail::fd_watch::awaiter ready(corio::detail::io_direction d);
+  class ready_awaiter;
+  /// Parks until the descriptor is ready in direction `d` (fd_watch.hpp). Throws ECANCELED
+  /// ("operation aborted") if the socket was closed meanwhile, even by a task that ran between
+  /// the wake-up and this task's resumption.
+  [[nodiscard]] ready_awaiter ready(corio::detail::io_direction d);
+  class turn_awaiter;
+  /// Spends one unit of the loop's cooperative budget, yielding first when it is spent: every
+  /// operation awaits it, so a socket that is always ready cannot starve the loop (T-17).
+  [[nodiscard]] static turn_awaiter take_turn() noexcept;
   /// Waits `d`, cut short by close() (fd_watch.hpp).
   [[nodiscard]] corio::detail::fd_watch::pause_awaiter pause(duration d);
 
@@ -88,6 +96,41 @@ class socket_handle {
 
  private:
   std::unique_ptr<corio::detail::fd_watch> watch_;
+};
+
+class socket_handle::ready_awaiter {
+ public:
+  ready_awaiter(corio::detail::fd_watch& watch, corio::detail::io_direction d, const socket_handle& handle) noexcept
+      : inner_(watch, d), handle_(handle) {}
+  [[nodiscard]] bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
+    return inner_.await_suspend(h);
+  }
+  void await_resume() const;
+
+ private:
+  corio::detail::fd_watch::awaiter inner_;
+  const socket_handle& handle_;
+};
+
+class socket_handle::turn_awaiter {
+ public:
+  [[nodiscard]] bool await_ready() noexcept {
+    has_budget_ = event_loop::current()->consume_budget();
+    return has_budget_;
+  }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) {
+    return yield_.await_suspend(h);
+  }
+  void await_resume() const {
+    if (!has_budget_) yield_.await_resume();  // throws corio::cancelled if cancelled meanwhile
+  }
+
+ private:
+  corio::detail::sleep_awaiter yield_{duration::zero()};
+  bool has_budget_ = true;
 };
 
 }  // namespace detail

@@ -95,6 +95,7 @@ void event_loop::run_ready_batch() {
     const detail::ready_entry next = ready_.pop();
     current_task_ = next.task;
     ++resumptions_;
+    budget_ = io_budget_per_resumption;
     next.handle.resume();
   }
   current_task_ = nullptr;

@@ -271,6 +271,17 @@ class event_loop {
   /// Registers `fd` with the poller for its lifetime; `handler` hears its readiness until
   /// unwatch(fd, same liveness), which must come before close(fd). Throws std::system_error.
   void watch(int fd, detail::io_handler& handler, liveness l = liveness::keeps_loop_alive);
+  /// Cooperative budget (Tokio's coop): how many I/O operations one resumption may complete
+  /// without suspending. An operation that finds the budget spent yields first, so a task on a
+  /// socket that is always readable cannot keep the loop from its timers and other sockets —
+  /// event_interval bounds tasks per turn, this bounds the work of one task.
+  static constexpr unsigned io_budget_per_resumption = 128;
+  /// Takes one unit of the current resumption's budget; false when it is spent (then yield).
+  [[nodiscard]] bool consume_budget() noexcept {
+    if (budget_ == 0) return false;
+    --budget_;
+    return true;
+  }
   /// Work the loop cannot see but must wait for (Asio's executor_work_guard): while a count is
   /// held, the loop blocks in the poller for it instead of reporting idle — a task parked on a
   /// signal, whose descriptor is a background one, holds one.
@@ -302,6 +313,7 @@ class event_loop {
   std::size_t background_fds_ = 0;
   std::vector<detail::io_handler*> watched_;  // by descriptor number: told when the loop dies
   std::size_t held_work_ = 0;
+  unsigned budget_ = io_budget_per_resumption;
   detail::task_state* live_head_ = nullptr;
   detail::task_state* live_tail_ = nullptr;
   std::size_t live_count_ = 0;

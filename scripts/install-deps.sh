@@ -3,7 +3,8 @@
 # Runs as root, or through sudo. Does nothing when everything is already there.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ clang libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev)
+# strace: the fault-injection tests (tests/io/reactor_inject.sh, reliability.md T-02, T-04).
+packages=(cmake ninja-build g++ clang libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

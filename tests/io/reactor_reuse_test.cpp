@@ -115,7 +115,10 @@ corio::task<> racer(reuse_race& r, int me) {
   try {
     co_await r.socks[me].ready(io_direction::read);
   } catch (const std::system_error& e) {
-    r.second_outcome = "aborted by close (" + std::string(e.what()) + ")";
+    // Woken by its own readiness in the same batch, then closed by the first racer before it
+    // ran: the socket layer reports that as ECANCELED "... closed after it became ready".
+    const bool woken_first = std::string_view(e.what()).find("after it became ready") != std::string_view::npos;
+    r.second_outcome = woken_first ? "woken by its own readiness" : "aborted by close (" + std::string(e.what()) + ")";
     co_return;
   }
   if (r.first >= 0) {
