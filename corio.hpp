@@ -1,6 +1,7 @@
 // corio.hpp — everything an application needs: #include <corio.hpp>, link corio::corio.
 //
-// Layering: timers/ (wheel, clocks) <- runtime/ (loop, tasks, combinators) <- io/ (sockets).
+// Layering: timers/ (wheel, clocks) <- runtime/ (loop, tasks, combinators) <- io/ (sockets,
+// streams, name resolution, servers: namespace corio::net).
 // See docs/architecture.md for a guided tour of the source.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "runtime/queue.hpp"
 #include "runtime/run.hpp"
 #include "runtime/semaphore.hpp"
+#include "runtime/signal.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/task.hpp"
@@ -23,3 +25,9 @@
 #include "runtime/to_thread.hpp"
 #include "runtime/when_any.hpp"
 #include "timers/clock.hpp"
+
+#include "io/address.hpp"
+#include "io/resolve.hpp"
+#include "io/server.hpp"
+#include "io/socket.hpp"
+#include "io/streams.hpp"

@@ -7,14 +7,29 @@
 // finally returns main's result or rethrows its exception.
 // Throws corio::deadlock_error when main waits on something that nothing can ever complete
 // (no task ready, no timer armed, no I/O registered); std::logic_error when called while a
-// loop is already running on this thread.
+// loop is already running on this thread; std::system_error when the kernel refuses the loop
+// its descriptors.
+//
+// Ctrl-C (asyncio.run does the same): while run() runs, SIGINT and SIGTERM cancel the main task,
+// which sees corio::cancelled at its current or next suspension. run() then finishes as usual:
+// it rethrows corio::cancelled, or returns main's value if main caught it and returned. Details:
+//   * Only a signal whose disposition is SIG_DFL when run() starts is taken (a handler of the
+//     program's own, or SIG_IGN, is left alone), and the disposition is restored when run()
+//     returns. While a corio::signal_set watches the signal, the program handles it itself and
+//     run() stands aside.
+//   * A second SIGINT or SIGTERM after the first (main is still unwinding, or stuck in code that
+//     never suspends) restores SIG_DFL and re-raises the signal from the signal handler itself:
+//     the process ends the way it would without corio (asyncio.run's second KeyboardInterrupt).
+//   * run_options{.cancel_on_interrupt = false} turns all of this off.
 #pragma once
 
 #include "source_location.hpp"
+#include <optional>
 #include <string>
 
 #include "errors.hpp"
 #include "event_loop.hpp"
+#include "signal.hpp"
 #include "spawn.hpp"
 #include "task.hpp"
 
@@ -57,13 +72,27 @@ void run_until_done(event_loop& loop, const join_handle<T>& handle) {
   }
 }
 
+struct run_options {
+  event_loop::options loop{};
+  /// SIGINT and SIGTERM cancel the main task (see the top of this file).
+  bool cancel_on_interrupt = true;
+};
+
+template <class T>
+T run(task<T> main, run_options opts, corio::source_location where = corio::source_location::current()) {
+  event_loop loop(std::move(opts.loop));
+  join_handle<T> handle = detail::spawn_on(loop, std::move(main), "main", where);
+  std::optional<detail::interrupt_guard> interrupts;
+  if (opts.cancel_on_interrupt) interrupts.emplace(loop, *handle.state());
+  run_until_done(loop, handle);
+  loop.shutdown();     // a second Ctrl-C meanwhile still ends the process
+  interrupts.reset();  // dispositions restored before run() returns
+  return handle.result();
+}
+
 template <class T>
 T run(task<T> main, event_loop::options opts = {}, corio::source_location where = corio::source_location::current()) {
-  event_loop loop(std::move(opts));
-  join_handle<T> handle = detail::spawn_on(loop, std::move(main), "main", where);
-  run_until_done(loop, handle);
-  loop.shutdown();
-  return handle.result();
+  return run(std::move(main), run_options{.loop = std::move(opts)}, where);
 }
 
 }  // namespace corio
