@@ -14,6 +14,11 @@
 //                    ("Task exception was never retrieved", with the task's name).
 //   * dropping `h`   without awaiting or detaching CANCELS the task (std::jthread's rule):
 //                    a task never outlives its handle silently.
+//
+// Lifetime of what the task owns: its result is kept in its coroutine frame, so the frame, and
+// with it the task's parameters (say, a socket moved into `handle(std::move(sock))`), lives
+// until the task finished AND the handle let go of it (awaited, dropped or detached). A task
+// that must release something as soon as it ends closes it itself, or is detached.
 #pragma once
 
 #include <coroutine>
