@@ -44,6 +44,15 @@ address query_address(int fd, bool peer) {
   return address::from_native(reinterpret_cast<const sockaddr*>(&storage), size);
 }
 
+// One send, with readiness tracking (fd_watch.hpp): when the last send found the buffer full and
+// no event came since, it says EAGAIN without a syscall; a short send marks the buffer full.
+sys::result send_tracked(detail::socket_handle& handle, std::string_view data) {
+  if (!handle.may_be_ready(io_direction::write)) return sys::result{-1, EAGAIN};
+  const sys::result r = sys::send(handle.fd(), data.data(), data.size());
+  if (!r.ok() ? r.would_block() : static_cast<std::size_t>(r.value) < data.size()) handle.clear_ready(io_direction::write);
+  return r;
+}
+
 [[noreturn]] void throw_aborted() { sys::throw_error(ECANCELED, "operation aborted: the socket was closed"); }
 
 }  // namespace
@@ -146,13 +155,24 @@ std::pair<stream_socket, stream_socket> stream_socket::pair() {
   return {stream_socket(std::move(first)), stream_socket(std::move(second))};
 }
 
+// Readiness tracking (fd_watch.hpp) decides whether to try the syscall or park first. A short
+// read or write on a stream means the kernel buffer is now empty (or full): the next operation
+// parks at once instead of paying for a recv that says EAGAIN (Tokio does the same).
 task<std::optional<std::size_t>> stream_socket::read_some(std::span<char> buffer) {
   if (buffer.empty()) co_return 0;  // not end-of-stream (T-12)
   co_await detail::socket_handle::take_turn();
   for (;;) {
-    const sys::result r = sys::recv(handle_.fd(), buffer.data(), buffer.size());
-    if (r.ok()) co_return r.value == 0 ? std::nullopt : std::optional<std::size_t>(static_cast<std::size_t>(r.value));
-    if (!r.would_block()) sys::throw_error(r.error, "read");
+    if (handle_.may_be_ready(io_direction::read)) {
+      const sys::result r = sys::recv(handle_.fd(), buffer.data(), buffer.size());
+      if (r.ok()) {
+        if (r.value == 0) co_return std::nullopt;
+        const auto n = static_cast<std::size_t>(r.value);
+        if (n < buffer.size()) handle_.clear_ready(io_direction::read);
+        co_return n;
+      }
+      if (!r.would_block()) sys::throw_error(r.error, "read");
+      handle_.clear_ready(io_direction::read);
+    }
     co_await handle_.ready(io_direction::read);
   }
 }
@@ -161,7 +181,7 @@ task<std::size_t> stream_socket::write_some(std::string_view data) {
   if (data.empty()) co_return 0;
   co_await detail::socket_handle::take_turn();
   for (;;) {
-    const sys::result r = sys::send(handle_.fd(), data.data(), data.size());
+    const sys::result r = send_tracked(handle_, data);
     if (r.ok()) co_return static_cast<std::size_t>(r.value);
     if (!r.would_block()) sys::throw_error(r.error, "write");
     co_await handle_.ready(io_direction::write);
@@ -172,7 +192,7 @@ task<void> stream_socket::write_all(std::string_view data) {
   co_await detail::socket_handle::take_turn();
   std::size_t sent = 0;
   while (sent < data.size()) {
-    const sys::result r = sys::send(handle_.fd(), data.data() + sent, data.size() - sent);
+    const sys::result r = send_tracked(handle_, data.substr(sent));
     if (r.ok()) {
       sent += static_cast<std::size_t>(r.value);
     } else if (r.would_block()) {

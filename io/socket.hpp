@@ -83,6 +83,15 @@ class socket_handle {
   /// ("operation aborted") if the socket was closed meanwhile, even by a task that ran between
   /// the wake-up and this task's resumption.
   [[nodiscard]] ready_awaiter ready(corio::detail::io_direction d);
+  /// Readiness tracking (fd_watch.hpp): false when the last operation on side `d` found the
+  /// kernel buffer empty (or full) and no event came since, so the next one should park first.
+  /// True once closed, so that the operation goes on to fail with EBADF.
+  [[nodiscard]] bool may_be_ready(corio::detail::io_direction d) const noexcept {
+    return watch_ == nullptr || watch_->may_be_ready(d);
+  }
+  void clear_ready(corio::detail::io_direction d) noexcept {
+    if (watch_ != nullptr) watch_->clear_ready(d);
+  }
   class turn_awaiter;
   /// Spends one unit of the loop's cooperative budget, yielding first when it is spent: every
   /// operation awaits it, so a socket that is always ready cannot starve the loop (T-17).

@@ -117,7 +117,7 @@ void event_loop::poll_io(std::optional<duration> timeout) {
     std::array<detail::poll_event, 128> events;
     const std::size_t n = poller_->wait(events, timeout);
     for (std::size_t i = 0; i < n; ++i)
-      static_cast<detail::io_handler*>(events[i].token)->on_ready(events[i].readable, events[i].writable);
+      static_cast<detail::io_handler*>(events[i].token)->on_ready(events[i]);
   }
   run_posted();
 }

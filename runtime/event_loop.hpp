@@ -76,7 +76,7 @@ class timer_entry : public timers::timer_node {
 /// Something registered with the poller: told which way its descriptor became ready.
 class io_handler {
  public:
-  virtual void on_ready(bool readable, bool writable) noexcept = 0;
+  virtual void on_ready(const poll_event& event) noexcept = 0;
   /// The loop is being destroyed while this is still registered (a socket that outlives its
   /// loop): forget the loop; the poller is gone, so there is nothing to unwatch any more.
   virtual void on_loop_destroyed() noexcept {}

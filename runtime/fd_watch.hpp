@@ -28,6 +28,15 @@
 //   * A frame destroyed while parked unlinks itself (T-23); no later event touches it.
 //   * No allocation: the waiter lives in the awaiting frame.
 //
+// Readiness tracking (Tokio's ScheduledIo does the same): the watch remembers, per side, whether
+// the descriptor may be ready. Every event sets it; an operation that learns the kernel buffer is
+// empty (EAGAIN, or a stream read that came back short) clears it, and the next operation parks
+// at once instead of paying for a syscall that would say EAGAIN. This is safe because every new
+// byte raises a new edge, which sets the flag again, with one exception: after the peer's FIN
+// (or an error) no edge ever comes again, so once an event said the read side closed, the read
+// flag can no longer be cleared (otherwise a task that read the last bytes before the EOF would
+// park forever instead of reading it).
+//
 // `co_await watch.pause(d)` waits `d` without looking at readiness, but close() cuts it short
 // with the same "operation aborted" as above: for an operation that must back off for a while
 // (listener::accept when the process is out of descriptors) yet must not outlive its socket.
@@ -97,13 +106,21 @@ class fd_watch final : private io_handler {
   /// later turn. Call before closing the fd. Idempotent.
   void close() noexcept;
 
+  /// Readiness tracking (above): may an operation on side `d` succeed without parking?
+  [[nodiscard]] bool may_be_ready(io_direction d) const noexcept { return may_be_ready_[index(d)]; }
+  /// The last syscall on side `d` found nothing to read (or no room to write): the next
+  /// operation should park first. Ignored for reads once the read side closed.
+  void clear_ready(io_direction d) noexcept {
+    if (d == io_direction::write || !read_closed_) may_be_ready_[index(d)] = false;
+  }
+
   [[nodiscard]] bool closed() const noexcept { return closed_; }
   [[nodiscard]] int fd() const noexcept { return fd_; }
   /// Precondition: the loop still exists (after it is gone, closed() is true).
   [[nodiscard]] event_loop& loop() const noexcept { return *loop_; }
 
  private:
-  void on_ready(bool readable, bool writable) noexcept override;
+  void on_ready(const poll_event& event) noexcept override;
   // A socket outliving its loop: no task can wait any more; later operations see "closed".
   void on_loop_destroyed() noexcept override {
     loop_ = nullptr;
@@ -111,12 +128,15 @@ class fd_watch final : private io_handler {
   }
   void wake_side(io_direction d) noexcept;
   void update_interest() noexcept;
-  waiter_list<awaiter>& side(io_direction d) noexcept { return sides_[static_cast<int>(d)]; }
+  static constexpr int index(io_direction d) noexcept { return static_cast<int>(d); }
+  waiter_list<awaiter>& side(io_direction d) noexcept { return sides_[index(d)]; }
 
   event_loop* loop_;
   int fd_;
   bool closed_ = false;
   bool interest_[2] = {false, false};  // what the poller was last told (level-triggered backends)
+  bool may_be_ready_[2] = {true, true};  // readiness tracking (above); unknown counts as ready
+  bool read_closed_ = false;             // an event said so: no further read edge will come
   waiter_list<awaiter> sides_[2];
   waiter_list<pause_awaiter> pausers_;
 };
@@ -181,9 +201,16 @@ inline void fd_watch::wake_side(io_direction d) noexcept {
   }
 }
 
-inline void fd_watch::on_ready(bool readable, bool writable) noexcept {
-  if (readable) wake_side(io_direction::read);
-  if (writable) wake_side(io_direction::write);
+inline void fd_watch::on_ready(const poll_event& event) noexcept {
+  read_closed_ = read_closed_ || event.read_closed;
+  if (event.readable) {
+    may_be_ready_[index(io_direction::read)] = true;
+    wake_side(io_direction::read);
+  }
+  if (event.writable) {
+    may_be_ready_[index(io_direction::write)] = true;
+    wake_side(io_direction::write);
+  }
   update_interest();
 }
 

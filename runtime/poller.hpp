@@ -56,9 +56,13 @@ enum class poller_backend {
 namespace corio::detail {
 
 struct poll_event {
-  void* token;     // what add() was given for this descriptor
-  bool readable;   // includes "read side closed by the peer" and errors
-  bool writable;   // includes errors
+  void* token;       // what add() was given for this descriptor
+  bool readable;     // includes "read side closed by the peer" and errors
+  bool writable;     // includes errors
+  // The peer shut down its side, or the connection failed: reads will never block again, and
+  // no further edge will come. Readiness tracking (fd_watch.hpp) must not forget readability
+  // after this, or a task that read the last bytes before the EOF would park forever.
+  bool read_closed;
 };
 
 class poller {

@@ -137,6 +137,7 @@ std::size_t epoll_poller::wait(std::span<poll_event> out, std::optional<duration
         ev.data.ptr,
         failed || (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
         failed || (ev.events & EPOLLOUT) != 0,
+        failed || (ev.events & EPOLLRDHUP) != 0,
     };
   }
   return filled;

@@ -147,6 +147,7 @@ std::size_t kqueue_poller::wait(std::span<poll_event> out, std::optional<duratio
         ev.udata,
         failed || read_filter || eof,  // a write filter's EOF: the connection is gone
         failed || !read_filter,
+        failed || eof,
     };
   }
   return filled;

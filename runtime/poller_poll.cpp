@@ -179,7 +179,7 @@ std::size_t poll_poller::collect(std::span<poll_event> out, int ready) noexcept 
       --ready;
       const bool failed = (r & (POLLERR | POLLHUP | POLLNVAL)) != 0;  // wake both sides
       out[filled++] = poll_event{entries_[i].token, failed || (r & (POLLIN | POLLPRI)) != 0,
-                                 failed || (r & POLLOUT) != 0};
+                                 failed || (r & POLLOUT) != 0, failed};
     }
     i = i == users ? 1 : i + 1;
   }

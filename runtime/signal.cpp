@@ -165,7 +165,7 @@ class signal_reactor final : public io_handler {
   /// Under registry_mutex: when no watch is left, unwatches and closes the pipe, frees this.
   void release_if_unused() noexcept;
 
-  void on_ready(bool, bool) noexcept override { drain(); }
+  void on_ready(const poll_event&) noexcept override { drain(); }
   /// Reads the pipe, and offers every delivery not yet taken to the watches, in arrival order.
   void drain() noexcept;
 
