@@ -33,6 +33,7 @@
 // registration the loop counts, and its events never reach the caller of wait().
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -100,6 +101,16 @@ class poller {
   poller() = default;
   std::size_t registrations_ = 0;
 };
+
+/// A wait timeout for APIs that count in milliseconds (poll, epoll_wait): -1 for none, rounded
+/// UP, never down (or a timer due in 300 µs would spin through zero timeouts until it is due;
+/// ae_epoll.c does the same), and clamped to what an int can say.
+[[nodiscard]] inline int timeout_ms_rounded_up(std::optional<duration> timeout) noexcept {
+  if (!timeout) return -1;
+  if (*timeout <= duration::zero()) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*timeout).count();
+  return ms > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(ms);
+}
 
 /// Makes the backend asked for (see the table above). Throws std::invalid_argument for a backend
 /// this platform lacks or an unknown CORIO_POLLER value, std::system_error if the kernel refuses.

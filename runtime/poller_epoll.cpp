@@ -25,17 +25,8 @@ namespace {
 
 // epoll_pwait2 (Linux 5.11) takes a timespec, so a 300 µs timer is not rounded up to a whole
 // millisecond. Where it is missing (see wait_once) we use epoll_wait, rounding the timeout UP to
-// milliseconds (rounding down would wake early and spin, ae_epoll.c does the same). Atomic: loops
-// on several threads may find out at the same time.
+// milliseconds (poller.hpp). Atomic: loops on several threads may find out at the same time.
 std::atomic<bool> have_epoll_pwait2{true};
-
-int wait_ms_rounded_up(std::optional<duration> timeout) {
-  if (!timeout) return -1;
-  const auto ns = timeout->count();
-  if (ns <= 0) return 0;
-  const auto ms = ns / 1'000'000 + (ns % 1'000'000 != 0);  // no overflow near duration::max()
-  return ms > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(ms);
-}
 
 int wait_once(int epfd, epoll_event* events, int max, std::optional<duration> timeout) {
   if (have_epoll_pwait2.load(std::memory_order_relaxed)) {
@@ -53,7 +44,7 @@ int wait_once(int epfd, epoll_event* events, int max, std::optional<duration> ti
     if (n >= 0 || (errno != ENOSYS && errno != EPERM)) return n;
     have_epoll_pwait2.store(false, std::memory_order_relaxed);
   }
-  return ::epoll_wait(epfd, events, max, wait_ms_rounded_up(timeout));
+  return ::epoll_wait(epfd, events, max, timeout_ms_rounded_up(timeout));
 }
 
 class epoll_poller final : public poller {

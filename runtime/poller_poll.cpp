@@ -40,15 +40,6 @@ namespace {
 
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
-// poll() counts in milliseconds: round UP, never down, or a timer due in 300 µs would spin
-// through a zero timeout until it is due (ae_epoll.c does the same). Clamp what an int cannot say.
-int timeout_ms(std::optional<duration> timeout) {
-  if (!timeout) return -1;
-  if (*timeout <= duration::zero()) return 0;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*timeout).count();
-  return static_cast<int>(std::min<std::int64_t>(ms, 1'000'000'000));
-}
-
 void set_nonblocking_cloexec(int fd) {
   const int fl = ::fcntl(fd, F_GETFL);
   if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
@@ -152,7 +143,7 @@ void poll_poller::remove(int fd) noexcept {
 }
 
 std::size_t poll_poller::wait(std::span<poll_event> out, std::optional<duration> timeout) {
-  const int ready = ::poll(set_.data(), static_cast<nfds_t>(set_.size()), timeout_ms(timeout));
+  const int ready = ::poll(set_.data(), static_cast<nfds_t>(set_.size()), timeout_ms_rounded_up(timeout));
   if (ready < 0) {
     if (errno == EINTR) return 0;  // the loop recomputes the timeout from the time left
     throw_errno("poll");
