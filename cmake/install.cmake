@@ -3,7 +3,11 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS corio EXPORT corioTargets
+set(corio_installed_targets corio)
+if(CORIO_BUILD_HTTP)
+  list(APPEND corio_installed_targets corio_http corio_llhttp)
+endif()
+install(TARGETS ${corio_installed_targets} EXPORT corioTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # Headers keep the source tree's shape under include/corio, so relative includes still resolve.
 install(FILES corio.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/corio)

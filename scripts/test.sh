@@ -2,7 +2,9 @@
 # The README's second command (and what CI runs): install what is missing, then build
 # everything and run every test in each configuration we support:
 #   release (g++)  dev (g++, ASan+UBSan)  tsan (g++)  clang-release (clang++ 14)
-# with warnings as errors, then build a small consumer project against the installed package.
+# with warnings as errors, then build a small consumer project against the installed package,
+# then run the fuzzers (scripts/fuzz.sh, clang + libFuzzer) for CORIO_FUZZ_SECONDS each (default
+# 20; 0 skips them).
 # Usage: scripts/test.sh [preset...]   (default: all four)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +35,9 @@ build/consumer-installed/consumer
 cmake -S tests/consumer -B build/consumer-subdir -G Ninja -DCORIO_SOURCE_DIR="$PWD" >/dev/null
 cmake --build build/consumer-subdir >/dev/null
 build/consumer-subdir/consumer
+fuzz_seconds=${CORIO_FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  echo "=== fuzzers: ${fuzz_seconds} s each"
+  scripts/fuzz.sh "$fuzz_seconds"
+fi
 echo "=== all configurations passed: ${presets[*]}"

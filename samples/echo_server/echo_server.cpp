@@ -10,17 +10,15 @@
 // It is also the subject of the peer benchmarks (/work/shared/peers, README "Adding a new
 // runtime"), so the handler is the fast path: the raw socket, one 64 KiB buffer per connection,
 // read what is there, write it all back. TCP_NODELAY is already set by accept.
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <memory>
-#include <optional>
 #include <string_view>
 #include <system_error>
 
 #include <corio.hpp>
 
+#include "../common/server_main.hpp"
 #include "io/server.hpp"
 
 namespace net = corio::net;
@@ -46,30 +44,6 @@ corio::task<> serve(std::uint16_t port) {
   co_await server.serve_forever();  // until SIGINT/SIGTERM cancel this task
 }
 
-std::optional<std::uint16_t> parse_port(int argc, char** argv) {
-  if (argc != 3 || std::strcmp(argv[1], "--port") != 0) return std::nullopt;
-  const std::string_view text = argv[2];
-  std::uint16_t port = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return port;
-}
-
 }  // namespace
 
-int main(int argc, char** argv) {
-  const std::optional<std::uint16_t> port = parse_port(argc, argv);
-  if (!port) {
-    std::fputs("usage: echo_server --port PORT   (0: any free port)\n", stderr);
-    return 2;
-  }
-  try {
-    corio::run(serve(*port));
-  } catch (const corio::cancelled&) {
-    return 0;  // SIGINT/SIGTERM: the way this server is meant to stop
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "echo_server: %s\n", e.what());
-    return 1;
-  }
-  return 0;
-}
+int main(int argc, char** argv) { return samples::server_main(argc, argv, "echo_server", serve); }

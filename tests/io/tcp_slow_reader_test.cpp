@@ -17,6 +17,7 @@
 
 #include "io/socket.hpp"
 #include "runtime/testing.hpp"
+#include "support/sanitizers.hpp"
 #include "support/sockets.hpp"
 
 using namespace std::chrono_literals;
@@ -24,18 +25,6 @@ using namespace testing_support;
 namespace net = corio::net;
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
 
 // 256 MiB as the catalogue asks; a quarter of it under a sanitizer, which slows the checking
 // several times over, to keep the test within a few seconds there. The reader's pace (64 KiB,
