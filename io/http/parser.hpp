@@ -34,8 +34,8 @@
 //       - max_header_bytes: the sum of the field lines' bytes, each without its CR LF (an
 //         obsolete folded continuation line counts as a line of its own); the empty line that
 //         ends the head is not counted. Over it: headers_too_large (431).
-//       - max_header_fields: the number of field lines. The (max + 1)th field's colon gives
-//         too_many_headers (431).
+//       - max_header_fields: the number of fields (a folded continuation is not one). The
+//         (max + 1)th field's colon gives too_many_headers (431).
 //     So a start line of exactly max_start_line bytes, or field lines of exactly
 //     max_header_bytes bytes in all, are accepted.
 //   * Limit or malformed: a limit is broken by one byte (the one that takes a count past its
@@ -77,7 +77,7 @@ namespace corio::http::detail {
 struct parse_limits {
   std::size_t max_start_line = 8 * 1024;      ///< request / status line without CRLF, bytes
   std::size_t max_header_bytes = 16 * 1024;   ///< all field lines together, without CRLFs
-  std::size_t max_header_fields = 100;        ///< field lines
+  std::size_t max_header_fields = 100;        ///< fields
   // (What each counts exactly: the contract above.)
 };
 
