@@ -9,7 +9,7 @@
 # it. To keep a finding for good, copy the input into tests/fuzz/regressions/<target>/: the
 # replay step above and the normal test suite (ctest: fuzz_replay.<target>) then run it forever.
 #
-# Usage: scripts/fuzz.sh [SECONDS-PER-TARGET]
+# Usage: [FUZZ_JOBS=N] scripts/fuzz.sh [SECONDS-PER-TARGET]   (N targets at a time, default 1)
 # Needs clang and libFuzzer's runtime (Debian: clang, libclang-rt-14-dev; scripts/install-deps.sh
 # installs them); installs nothing itself.
 set -euo pipefail
@@ -82,11 +82,11 @@ final_stat() {  # $1: a libFuzzer log (-print_final_stats=1), $2: a stat's name
   awk -v key="stat::$2:" '$1 == key { print $2 }' "$1"
 }
 
-run_start=$SECONDS
-failed=()
-for target in "${targets[@]}"; do
-  exe=$build/tests/fuzz/fuzz_$target
-  dir=$work/$target
+# Fuzzes one target (the two steps at the top); prints its report; fails on any finding.
+fuzz_one() {  # $1: a target's name
+  local target=$1
+  local exe=$build/tests/fuzz/fuzz_$target
+  local dir=$work/$target
   rm -rf "$dir"
   mkdir -p "$dir/corpus"
   cp tests/fuzz/corpus/"$target"/* "$dir/corpus/"
@@ -97,27 +97,51 @@ for target in "${targets[@]}"; do
     echo "fuzz.sh: $target FAILED on a saved input (log: $dir/replay.log):"
     show_log "$dir/replay.log"
     show_findings "$dir"
-    failed+=("$target")
-    continue
+    return 1
   fi
   # -timeout: one input taking longer than that is a finding (a hang); -max_len: room for a few
   # pipelined messages or a thousand wheel operations; -dict: HTTP tokens for the parsers.
-  dict=()
+  local dict=()
   case "$target" in http_*) dict=(-dict=tests/fuzz/http.dict) ;; esac
-  if "$exe" -max_total_time="$seconds" -timeout=10 -max_len=4096 -print_final_stats=1 "${dict[@]}" \
+  if ! "$exe" -max_total_time="$seconds" -timeout=10 -max_len=4096 -print_final_stats=1 "${dict[@]}" \
        -artifact_prefix="$dir/" "$dir/corpus" >"$dir/fuzz.log" 2>&1; then
-    log=$dir/fuzz.log
-    cov=$(grep -oE "cov: [0-9]+" "$log" | tail -n 1 | cut -d' ' -f2 || true)
-    echo "    ok: $(final_stat "$log" number_of_executed_units) runs, coverage ${cov:-?} edges," \
-         "$(final_stat "$log" new_units_added) new inputs (corpus now $(find "$dir/corpus" -type f | wc -l))," \
-         "peak RSS $(final_stat "$log" peak_rss_mb) MB"
-  else
     echo "fuzz.sh: $target FAILED (log: $dir/fuzz.log):"
     show_log "$dir/fuzz.log"
     show_findings "$dir"
-    failed+=("$target")
+    return 1
   fi
+  local log=$dir/fuzz.log cov
+  cov=$(grep -oE "cov: [0-9]+" "$log" | tail -n 1 | cut -d' ' -f2 || true)
+  echo "    ok: $(final_stat "$log" number_of_executed_units) runs, coverage ${cov:-?} edges," \
+       "$(final_stat "$log" new_units_added) new inputs (corpus now $(find "$dir/corpus" -type f | wc -l))," \
+       "peak RSS $(final_stat "$log" peak_rss_mb) MB"
+}
+
+# FUZZ_JOBS targets at a time (default 1), each in the background with its report in a file,
+# printed whole when it ends so that the reports of parallel targets never interleave.
+jobs_max=${FUZZ_JOBS:-1}
+if ! [[ "$jobs_max" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: FUZZ_JOBS must be a whole number of at least 1, not '$jobs_max'" >&2
+  exit 2
+fi
+run_start=$SECONDS
+failed=()
+declare -A running=()  # pid -> target
+finish_one() {  # waits for any running target, reports it
+  local pid target
+  wait -n -p pid "${!running[@]}" && status=0 || status=$?
+  target=${running[$pid]}
+  unset "running[$pid]"
+  cat "$work/$target.report"
+  [ "$status" -eq 0 ] || failed+=("$target")
+}
+mkdir -p "$work"
+for target in "${targets[@]}"; do
+  [ ${#running[@]} -lt "$jobs_max" ] || finish_one
+  fuzz_one "$target" >"$work/$target.report" 2>&1 &
+  running[$!]=$target
 done
+while [ ${#running[@]} -gt 0 ]; do finish_one; done
 echo "fuzz.sh: ran ${#targets[@]} targets in $((SECONDS - run_start)) s"
 
 if [ ${#failed[@]} -gt 0 ]; then
