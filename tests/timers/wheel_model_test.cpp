@@ -1,15 +1,14 @@
 // Scale and randomized tests for timers/wheel.hpp: a million timers, a million cancels, and a
-// differential test against a std::multimap model.
+// differential test against a std::multimap model (wheel_checker.hpp).
 #include "timers/wheel.hpp"
+#include "timers/wheel_checker.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <vector>
 
@@ -73,41 +72,35 @@ TEST(timer_wheel_scale, a_million_timers_cancelled_before_expiry_never_fire) {
   EXPECT_TRUE(out.empty());
 }
 
-// The model: the armed deadlines in a multimap, plus for each id its place in it and the time it
-// was filed at (a past deadline is ordered as if due when it was inserted).
+// Random operations on the wheel, each checked against the model (wheel_checker.hpp).
 class differential {
  public:
-  explicit differential(std::uint64_t seed)
-      : rng_(seed), wheel_(t0), nodes_(node_count), where_(node_count), filed_(node_count) {}
+  explicit differential(std::uint64_t seed) : rng_(seed), checker_(t0, node_count) {}
 
   void run(int operations) {
     for (int op = 0; op < operations; ++op) {
       const auto dice = pick(0, 99);
       if (dice < 45) {
-        insert_random();
+        checker_.insert(random_id(), checker_.now() + random_offset());
       } else if (dice < 65) {
-        cancel_random();
+        checker_.cancel(random_id());
       } else {
-        advance_random();
+        ASSERT_EQ(checker_.expire(random_next_now()), "");
       }
-      ASSERT_EQ(wheel_.size(), model_.size());
-      check_next_expiry();
-      if (testing::Test::HasFatalFailure()) return;
+      ASSERT_EQ(checker_.check(), "");
     }
-    while (!model_.empty()) {
-      expire_and_compare(*wheel_.next_expiry());
-      if (testing::Test::HasFatalFailure()) return;
-    }
-    EXPECT_TRUE(wheel_.empty());
+    ASSERT_EQ(checker_.drain(time_point::max()), "");
+    EXPECT_TRUE(checker_.checked().empty());
   }
 
  private:
-  using model = std::multimap<time_point, std::size_t>;
   static constexpr std::size_t node_count = 512;
 
   std::int64_t pick(std::int64_t lo, std::int64_t hi) {
     return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng_);
   }
+
+  std::size_t random_id() { return static_cast<std::size_t>(pick(0, node_count - 1)); }
 
   // Offsets from now at every scale: past, within a tick, each level, beyond the range.
   duration random_offset() {
@@ -122,79 +115,24 @@ class differential {
     }
   }
 
-  void insert_random() {
-    const auto id = static_cast<std::size_t>(pick(0, node_count - 1));
-    if (nodes_[id].armed()) return;
-    const time_point deadline = now_ + random_offset();
-    wheel_.insert(nodes_[id], deadline);
-    where_[id] = model_.emplace(deadline, id);
-    filed_[id] = std::max(deadline, now_);
-  }
-
-  void cancel_random() {
-    const auto id = static_cast<std::size_t>(pick(0, node_count - 1));
-    wheel_.cancel(nodes_[id]);  // no-op if idle
-    if (where_[id]) model_.erase(*where_[id]);
-    where_[id].reset();
-  }
-
-  void advance_random() {
-    time_point next = now_;
+  time_point random_next_now() {
+    const time_point now = checker_.now();
     switch (pick(0, 4)) {
-      case 0: next -= std::chrono::nanoseconds{pick(0, 1'000'000)}; break;  // backwards: ignored
-      case 1: next += std::chrono::nanoseconds{pick(0, 300'000)}; break;
-      case 2: next += std::chrono::milliseconds{pick(0, 5'000)}; break;
-      case 3: next += std::chrono::hours{pick(0, 24 * 20)}; break;  // crosses 9-year windows
-      default:
-        if (const auto e = wheel_.next_expiry()) next = std::max(*e, now_);  // autojump
-    }
-    expire_and_compare(next);
-  }
-
-  void expire_and_compare(time_point now) {
-    now_ = std::max(now_, now);
-    timer_list out;
-    wheel_.expire(now, out);
-    std::vector<std::size_t> got;
-    std::vector<time_point> keys;
-    while (timer_node* n = out.pop_front()) {
-      const auto id = static_cast<std::size_t>(n - nodes_.data());
-      got.push_back(id);
-      keys.push_back(filed_[id]);
-    }
-    expect_ordered_within_a_tick(keys);
-    std::vector<std::size_t> want;
-    const auto due_end = model_.upper_bound(now_);
-    for (auto it = model_.begin(); it != due_end; ++it) {
-      want.push_back(it->second);
-      where_[it->second].reset();
-    }
-    model_.erase(model_.begin(), due_end);
-    std::sort(got.begin(), got.end());
-    std::sort(want.begin(), want.end());
-    ASSERT_EQ(got, want) << "at now = " << now_.time_since_epoch().count();
-  }
-
-  void check_next_expiry() {
-    const auto next = wheel_.next_expiry();
-    ASSERT_EQ(next.has_value(), !model_.empty());
-    if (next) {
-      ASSERT_LE(*next, model_.begin()->first);
+      case 0: return now - std::chrono::nanoseconds{pick(0, 1'000'000)};  // backwards: ignored
+      case 1: return now + std::chrono::nanoseconds{pick(0, 300'000)};
+      case 2: return now + std::chrono::milliseconds{pick(0, 5'000)};
+      case 3: return now + std::chrono::hours{pick(0, 24 * 20)};  // crosses 9-year windows
+      default: return std::max(checker_.checked().next_expiry().value_or(now), now);  // autojump
     }
   }
 
   std::mt19937_64 rng_;
-  wheel wheel_;
-  std::vector<timer_node> nodes_;
-  model model_;
-  std::vector<std::optional<model::iterator>> where_;
-  std::vector<time_point> filed_;
-  time_point now_ = t0;
+  testing::wheel_checker checker_;
 };
 
 TEST(timer_wheel_model, random_insert_cancel_advance_sequences_match_a_multimap_model) {
   for (const std::uint64_t seed : {1u, 2u, 3u, 2024u, 99991u}) {
-    SCOPED_TRACE(testing::Message() << "seed " << seed);
+    SCOPED_TRACE(::testing::Message() << "seed " << seed);
     differential(seed).run(20'000);
     if (HasFatalFailure()) return;
   }
