@@ -39,6 +39,15 @@ struct options {
   corio::clock clock = corio::clock::manual();
 };
 
+/// Options for a body about real elapsed time (sleeps or timeouts that must really pass, real
+/// I/O that must really arrive): the steady clock, no autojump, and a 20-second hang limit.
+inline options real_time() {
+  options opts;
+  opts.clock = corio::clock::steady();
+  opts.real_limit = std::chrono::seconds(20);
+  return opts;
+}
+
 /// Checks that `loop` holds no task, timer or registration (every fixture's TearDown).
 inline void expect_loop_is_empty(const event_loop& loop) {
   EXPECT_EQ(loop.live_tasks(), 0u) << "live tasks: " << detail::describe_live_tasks(loop);
@@ -103,4 +112,13 @@ inline void run_test(task<> body, options opts = {}, corio::source_location wher
 #define CORIO_TEST(suite, name)                                                 \
   static ::corio::task<> corio_test_body_##suite##_##name();                    \
   TEST(suite, name) { ::corio::testing::run_test(corio_test_body_##suite##_##name()); } \
+  static ::corio::task<> corio_test_body_##suite##_##name()
+
+/// CORIO_TEST on the steady clock (options real_time()): for bodies that sleep or time out for
+/// real, or wait for real I/O.
+#define CORIO_REAL_TIME_TEST(suite, name)                                                   \
+  static ::corio::task<> corio_test_body_##suite##_##name();                                \
+  TEST(suite, name) {                                                                       \
+    ::corio::testing::run_test(corio_test_body_##suite##_##name(), ::corio::testing::real_time()); \
+  }                                                                                         \
   static ::corio::task<> corio_test_body_##suite##_##name()

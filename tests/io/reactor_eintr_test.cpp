@@ -153,7 +153,7 @@ corio::task<> client(corio::net::address at, int id, std::size_t& total) {
   if (echoed == sent) total += echoed.size();
 }
 
-CORIO_STEADY_TEST(reactor_eintr, an_echo_over_several_connections_arrives_intact_whatever_syscalls_are_interrupted) {
+CORIO_REAL_TIME_TEST(reactor_eintr, an_echo_over_several_connections_arrives_intact_whatever_syscalls_are_interrupted) {
   auto server = corio::net::listener::bind(corio::net::address::loopback(0));
   auto serving = corio::spawn(serve(server), "server");
   std::size_t total = 0;

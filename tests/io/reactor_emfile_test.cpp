@@ -134,7 +134,7 @@ void run_out_of_descriptors() {
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0) << "errno " << errno;
   ASSERT_LT(reactor_support::open_fd_count(), 32) << "too many inherited descriptors for a limit of 64";
   testing_support::capture_log log;  // its file is opened now, while descriptors are free
-  corio::testing::run_test(two_bursts(), reactor_support::steady_options());
+  corio::testing::run_test(two_bursts(), corio::testing::real_time());
   const std::string text = log.text();
   EXPECT_EQ(count(text, "out of file descriptors"), 2u) << "one warning per burst expected; the log was:\n" << text;
 }

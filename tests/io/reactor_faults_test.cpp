@@ -41,7 +41,7 @@ corio::task<> read_one_byte(socket_handle& h, int& empty_wakeups, bool& got_it) 
   got_it = true;
 }
 
-CORIO_STEADY_TEST(reactor_spurious_readiness, a_reader_woken_for_a_byte_another_took_parks_again_without_spinning) {
+CORIO_REAL_TIME_TEST(reactor_spurious_readiness, a_reader_woken_for_a_byte_another_took_parks_again_without_spinning) {
   fd_pair pair;
   socket_handle sock(pair.release_near());
   int empty[2] = {0, 0};
@@ -65,7 +65,7 @@ CORIO_STEADY_TEST(reactor_spurious_readiness, a_reader_woken_for_a_byte_another_
   EXPECT_TRUE(got[0] && got[1]);
 }
 
-CORIO_STEADY_TEST(reactor_spurious_readiness, two_read_some_calls_on_one_stream_share_a_byte_and_the_loop_then_stays_idle) {
+CORIO_REAL_TIME_TEST(reactor_spurious_readiness, two_read_some_calls_on_one_stream_share_a_byte_and_the_loop_then_stays_idle) {
   fd_pair pair;
   corio::net::stream_socket sock{corio::net::detail::socket_handle(pair.release_near())};
   auto read_one = [&sock]() -> corio::task<std::size_t> {
@@ -138,7 +138,7 @@ corio::task<steady::duration> ping(corio::net::stream_socket& client) {
 // fired 2 s late). event_interval cannot help, as it only bounds how many tasks one turn resumes;
 // the loop's cooperative budget (event_loop::consume_budget, Tokio's coop) makes read_some & co.
 // yield once a resumption has completed io_budget_per_resumption operations.
-CORIO_STEADY_TEST(reactor_starvation, a_socket_that_is_always_readable_does_not_hold_up_a_timer_or_another_connection) {
+CORIO_REAL_TIME_TEST(reactor_starvation, a_socket_that_is_always_readable_does_not_hold_up_a_timer_or_another_connection) {
   fd_pair flood_pair;
   corio::net::stream_socket flood{corio::net::detail::socket_handle(flood_pair.release_near())};
   std::uint64_t flood_bytes = 0;

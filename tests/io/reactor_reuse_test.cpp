@@ -137,7 +137,7 @@ corio::task<> racer(reuse_race& r, int me) {
   EXPECT_EQ(::recv(reborn.fd(), &c, 1, 0), 1) << "woken with nothing to read: a stale event?";
 }
 
-CORIO_STEADY_TEST(reactor_fd_reuse, a_number_closed_and_reused_within_one_poller_batch_never_gets_the_old_event) {
+CORIO_REAL_TIME_TEST(reactor_fd_reuse, a_number_closed_and_reused_within_one_poller_batch_never_gets_the_old_event) {
   reuse_race r;
   for (int i = 0; i < 2; ++i) r.socks[i] = socket_handle(r.pairs[i].release_near());
   auto a = corio::spawn(racer(r, 0), "racer 0");
@@ -160,7 +160,7 @@ CORIO_STEADY_TEST(reactor_fd_reuse, a_number_closed_and_reused_within_one_poller
 
 // --- T-21 ------------------------------------------------------------------------------------
 
-CORIO_STEADY_TEST(reactor_fd_reuse, a_connect_cancelled_half_way_leaves_nothing_for_the_next_owner_of_its_number) {
+CORIO_REAL_TIME_TEST(reactor_fd_reuse, a_connect_cancelled_half_way_leaves_nothing_for_the_next_owner_of_its_number) {
   corio::event_loop& loop = *corio::event_loop::current();
   // Backlog 0 holds one connection; with it taken, SYNs are dropped and a connect stays pending.
   auto server = corio::net::listener::bind(corio::net::address::loopback(0), {.backlog = 0});
@@ -212,7 +212,7 @@ TEST(reactor_shared_description, the_poller_reports_nothing_for_a_removed_fd_who
   holder.release();
 }
 
-CORIO_STEADY_TEST(reactor_shared_description, closing_our_copy_of_a_description_a_child_still_holds_leaves_the_loop_quiet) {
+CORIO_REAL_TIME_TEST(reactor_shared_description, closing_our_copy_of_a_description_a_child_still_holds_leaves_the_loop_quiet) {
   corio::event_loop& loop = *corio::event_loop::current();
   fd_pair old_pair;
   const int number = old_pair.near();

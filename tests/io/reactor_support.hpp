@@ -33,10 +33,6 @@ namespace reactor_support {
 using socket_handle = corio::net::detail::socket_handle;
 using steady = std::chrono::steady_clock;
 
-/// Real elapsed time matters to these tests, so their loop runs on the steady clock (the manual
-/// clock would jump over the very waits they measure).
-inline corio::testing::options steady_options() { return {.real_limit = std::chrono::seconds(20), .clock = corio::clock::steady()}; }
-
 /// CPU time (user + system) this thread has used so far.
 inline std::chrono::microseconds thread_cpu_time() {
   rusage usage{};
@@ -115,9 +111,3 @@ inline corio::task<idle_report> measure_idle(std::chrono::milliseconds length) {
 }
 
 }  // namespace reactor_support
-
-/// CORIO_TEST on the steady clock: the body's sleeps take real time (see steady_options).
-#define CORIO_STEADY_TEST(suite, name)                                                                      \
-  static ::corio::task<> corio_steady_body_##suite##_##name();                                            \
-  TEST(suite, name) { ::corio::testing::run_test(corio_steady_body_##suite##_##name(), ::reactor_support::steady_options()); } \
-  static ::corio::task<> corio_steady_body_##suite##_##name()

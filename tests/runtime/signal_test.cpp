@@ -60,9 +60,6 @@ corio::task<int> wait_on(corio::signal_set& set) { co_return co_await set.wait()
 
 corio::task<> sleep_for(std::chrono::seconds d) { co_await corio::sleep(d); }
 
-/// The options of a test body that must run on real time (threads sending signals meanwhile).
-corio::testing::options real_time() { return {.clock = corio::clock::steady()}; }
-
 }  // namespace
 
 CORIO_TEST(signal_set, a_waiting_task_receives_sigusr1_exactly_once) {
@@ -144,7 +141,7 @@ TEST(signal_set, a_signal_reaches_a_loop_blocked_in_the_poller_with_a_long_timer
     EXPECT_LT(waited, 1s);
     sleeper.cancel();
     EXPECT_THROW(co_await sleeper, corio::cancelled);
-  }(), real_time());
+  }(), corio::testing::real_time());
 }
 
 // The handler runs on the sending thread here (raise), so its write reaches the loop's pipe
@@ -173,7 +170,7 @@ TEST(signal_set, a_signal_sent_with_kill_from_another_thread_reaches_the_loop) {
     });
     EXPECT_EQ(co_await set.wait(), SIGUSR1);
     sender.join();
-  }(), real_time());
+  }(), corio::testing::real_time());
 }
 
 CORIO_TEST(signal_set, cancelling_a_wait_consumes_nothing_and_a_later_wait_gets_the_next_signal) {
@@ -283,7 +280,7 @@ TEST(signal_set, destroying_a_set_while_another_thread_keeps_raising_its_signal_
     }  // each set is destroyed while the storm goes on
     halt = true;
     storm.join();
-  }(stop, raised), real_time());
+  }(stop, raised), corio::testing::real_time());
   EXPECT_GE(raised.load(), 200);
 }
 

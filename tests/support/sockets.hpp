@@ -129,18 +129,4 @@ class temp_dir {
   std::filesystem::path path_;
 };
 
-/// Options for a test about real elapsed time: the steady clock, a 20-second hang limit.
-inline corio::testing::options real_time() {
-  corio::testing::options opts;
-  opts.clock = corio::clock::steady();
-  opts.real_limit = std::chrono::seconds(20);
-  return opts;
-}
-
 }  // namespace testing_support
-
-/// CORIO_TEST on the steady clock (no autojump): for tests that sleep or time out for real.
-#define CORIO_REAL_TIME_TEST(suite, name)                                                                     \
-  static ::corio::task<> corio_test_body_##suite##_##name();                                                  \
-  TEST(suite, name) { ::corio::testing::run_test(corio_test_body_##suite##_##name(), ::testing_support::real_time()); } \
-  static ::corio::task<> corio_test_body_##suite##_##name()

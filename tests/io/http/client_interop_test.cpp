@@ -219,7 +219,7 @@ TEST(http_client_interop, python_http_server) {
   ASSERT_NE(at, std::string::npos) << "python3 -m http.server said: " << banner;
   const int port = std::stoi(banner.substr(at + 6));
   corio::testing::run_test(against_python("http://127.0.0.1:" + std::to_string(port), big),
-                           testing_support::real_time());
+                           corio::testing::real_time());
 }
 
 TEST(http_client_interop, nginx_keep_alive_chunked_and_redirects) {
@@ -251,7 +251,7 @@ TEST(http_client_interop, nginx_keep_alive_chunked_and_redirects) {
     peer_process nginx({"/usr/sbin/nginx", "-p", d, "-c", d + "/nginx.conf"}, d);
     if (!wait_for_listener(port, 5s)) continue;  // the port was taken meanwhile: another one
     corio::testing::run_test(against_nginx("http://127.0.0.1:" + std::to_string(port), big),
-                             testing_support::real_time());
+                             corio::testing::real_time());
     return;
   }
   FAIL() << "nginx did not start (see its error.log)";
