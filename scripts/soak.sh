@@ -25,8 +25,9 @@
 #
 # Options: --seconds N (per phase, default 60), --connections N (echo, 1000), --slowloris N
 # (200), --wrk-connections N (100), --header-timeout-ms N (3000), --rss-bound-kib N (8192),
-# --seed N (1), --build DIR (default build/release, configured with the release preset when it
-# does not exist yet). Needs wrk and python3; the echo phase alone needs neither (--skip-http).
+# --seed N (1), --poller epoll|poll (the servers' backend, CORIO_POLLER; default: the platform's
+# best), --build DIR (default build/release, configured with the release preset when it does not
+# exist yet). Needs wrk and python3; the echo phase alone needs neither (--skip-http).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,10 +39,11 @@ header_timeout_ms=3000
 rss_bound_kib=8192
 seed=1
 build=build/release
+poller=""
 skip_http=false
 
 usage() {
-  sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR >= 3 && !/^#/ { exit } NR >= 3 { sub(/^# ?/, ""); print }' "$0" >&2  # the comment above
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
     --rss-bound-kib) rss_bound_kib=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
+    --poller) poller=$2; shift 2 ;;
     --skip-http) skip_http=true; shift ;;
     *) usage ;;
   esac
@@ -61,6 +64,7 @@ done
 for n in "$seconds" "$connections" "$slowloris" "$wrk_connections" "$header_timeout_ms" "$rss_bound_kib" "$seed"; do
   [[ "$n" =~ ^[0-9]+$ ]] || usage
 done
+[[ "$poller" =~ ^(epoll|poll|kqueue|)$ ]] || usage
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/corio-soak.XXXXXX")
 pids=()  # every process this script started and has not reaped yet
@@ -107,7 +111,11 @@ running() {
 start_server() {
   local name=$1
   shift
-  "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  if [ -n "$poller" ]; then
+    CORIO_POLLER=$poller "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  else
+    "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  fi
   server_pid=$!
   pids+=("$server_pid")
   for _ in $(seq 100); do
@@ -263,7 +271,7 @@ http_phase() {
   local requests non2xx errors
   requests=$(sed -n 's/^ *\([0-9][0-9]*\) requests in .*/\1/p' "$work/wrk.out")
   non2xx=$(wrk_figure "Non-2xx or 3xx responses:")
-  errors="connect $(wrk_figure "connect") read $(wrk_figure "read"), write $(wrk_figure "write"), timeout $(wrk_figure "timeout")"
+  errors="connect $(wrk_figure "connect"), read $(wrk_figure "read"), write $(wrk_figure "write"), timeout $(wrk_figure "timeout")"
   local socket_errors=$(( $(wrk_figure "connect") + $(wrk_figure "read") + $(wrk_figure "write") + $(wrk_figure "timeout") ))
   echo "  wrk: ${requests:-?} requests, $(sed -n 's/^Requests\/sec: *//p' "$work/wrk.out") requests/s;" \
        "non-2xx/3xx responses $non2xx; socket errors: $errors"
