@@ -229,7 +229,12 @@ echo_phase() {
   echo "  bytes: $(field "$r" RESULT bytes_sent) sent, $(field "$r" RESULT bytes_echoed) echoed back in order," \
        "$echo_lost lost (must be 0)"
   head -n 5 "$work/echo_client.err" | sed 's/^/  client stderr: /'
+  local e="$work/echo_server.out"
+  echo "  server counters: $(field "$e" STATS connections) connections: $(field "$e" STATS ended_by_eof) ended by EOF," \
+       "$(field "$e" STATS ended_by_error) by an error (the client's resets and cut connections)"
   report_server echo "$fds_before" "$fds_after"
+  check "[ '$(field "$e" STATS connections)' = '$(field "$r" RESULT connections)' ]" \
+        "echo: the server accepted $(field "$e" STATS connections) connections, the client opened $(field "$r" RESULT connections)"
   check "[ $client_status -eq 0 ]" "echo: soak_echo_client exited with status $client_status"
   check "[ '$echo_lost' = 0 ]" "echo: $echo_lost bytes lost"
   echo_summary="bytes lost $echo_lost; server fds $fds_before -> $fds_after; server RSS $rss_start -> $rss_end KiB ($((rss_end - rss_start)) KiB)"

@@ -37,7 +37,6 @@
 #include <exception>
 #include <optional>
 #include <random>
-#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -282,22 +281,14 @@ corio::task<int> run_soak(options o) {
 }
 
 bool parse(int argc, char** argv, options& o) {
-  bool have_port = false;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    const std::string_view value = argv[i + 1];
-    bool ok = true;
-    if (flag == "--port") ok = have_port = soak::parse_number(value, o.port);
-    else if (flag == "--connections") ok = soak::parse_number(value, o.connections) && o.connections > 0;
-    else if (flag == "--seconds") ok = soak::parse_number(value, o.seconds);
-    else if (flag == "--seed") ok = soak::parse_number(value, o.seed);
-    else if (flag == "--cancel-percent") ok = soak::parse_number(value, o.cancel_percent);
-    else if (flag == "--reset-percent") ok = soak::parse_number(value, o.reset_percent);
-    else if (flag == "--max-bytes") ok = soak::parse_number(value, o.max_bytes) && o.max_bytes > 0;
-    else ok = false;
-    if (!ok) return false;
-  }
-  return argc % 2 == 1 && have_port && o.cancel_percent + o.reset_percent <= 100;
+  const soak::flag flags[] = {{"--port", soak::number_into(o.port), true},
+                              {"--connections", soak::number_into(o.connections, std::size_t{1})},
+                              {"--seconds", soak::number_into(o.seconds)},
+                              {"--seed", soak::number_into(o.seed)},
+                              {"--cancel-percent", soak::number_into(o.cancel_percent)},
+                              {"--reset-percent", soak::number_into(o.reset_percent)},
+                              {"--max-bytes", soak::number_into(o.max_bytes, std::uint64_t{1})}};
+  return soak::parse_flags(argc, argv, flags) && o.cancel_percent + o.reset_percent <= 100;
 }
 
 }  // namespace

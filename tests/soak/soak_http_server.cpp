@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
-#include <string_view>
 
 #include <corio.hpp>
 
@@ -63,25 +62,13 @@ corio::task<> serve(options o) {
   }
 }
 
-bool parse(int argc, char** argv, options& o) {
-  bool have_port = false;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    const std::string_view value = argv[i + 1];
-    bool ok = true;
-    if (flag == "--port") ok = have_port = soak::parse_number(value, o.port);
-    else if (flag == "--header-timeout-ms") ok = soak::parse_number(value, o.header_timeout_ms) && o.header_timeout_ms > 0;
-    else ok = false;
-    if (!ok) return false;
-  }
-  return argc % 2 == 1 && have_port;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   options o;
-  if (!parse(argc, argv, o)) {
+  const soak::flag flags[] = {{"--port", soak::number_into(o.port), true},
+                              {"--header-timeout-ms", soak::number_into(o.header_timeout_ms, std::uint64_t{1})}};
+  if (!soak::parse_flags(argc, argv, flags)) {
     std::fputs("usage: soak_http_server --port PORT [--header-timeout-ms MS]   (port 0: any free port)\n", stderr);
     return 2;
   }
