@@ -226,8 +226,10 @@ echo_phase() {
        "$(field "$r" RESULT resets) reset," \
        "$(field "$r" RESULT failed) failed, $(field "$r" RESULT connect_errors) connect errors"
   echo_lost=$(field "$r" RESULT bytes_lost)
+  local corrupt
+  corrupt=$(field "$r" RESULT bytes_corrupt)
   echo "  bytes: $(field "$r" RESULT bytes_sent) sent, $(field "$r" RESULT bytes_echoed) echoed back in order," \
-       "$echo_lost lost (must be 0)"
+       "$echo_lost lost, $corrupt corrupt (both must be 0)"
   head -n 5 "$work/echo_client.err" | sed 's/^/  client stderr: /'
   local e="$work/echo_server.out"
   echo "  server counters: $(field "$e" STATS connections) connections: $(field "$e" STATS ended_by_eof) ended by EOF," \
@@ -237,7 +239,8 @@ echo_phase() {
         "echo: the server accepted $(field "$e" STATS connections) connections, the client opened $(field "$r" RESULT connections)"
   check "[ $client_status -eq 0 ]" "echo: soak_echo_client exited with status $client_status"
   check "[ '$echo_lost' = 0 ]" "echo: $echo_lost bytes lost"
-  echo_summary="bytes lost $echo_lost; server fds $fds_before -> $fds_after; server RSS $rss_start -> $rss_end KiB ($((rss_end - rss_start)) KiB)"
+  check "[ '$corrupt' = 0 ]" "echo: $corrupt bytes came back corrupt"
+  echo_summary="bytes lost $echo_lost (corrupt $corrupt); server fds $fds_before -> $fds_after; server RSS $rss_start -> $rss_end KiB ($((rss_end - rss_start)) KiB)"
 }
 
 # --- phase 2: HTTP -----------------------------------------------------------------------------

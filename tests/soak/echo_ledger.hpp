@@ -14,14 +14,17 @@
 //              after the first bad byte the rest of the stream cannot be trusted, so every later
 //              byte read is corrupt too
 //
-// lost() is what the soak requires to be 0:
-//   * a connection that ended cleanly (we shut down our side, read to EOF) must have every
-//     sent byte echoed: lost = (sent - echoed) + corrupt;
-//   * a connection we cancelled or reset ourselves is cut off at an arbitrary point: bytes still
-//     in flight at that moment are not lost, they were thrown away on purpose. It only counts
-//     what it had confirmed: lost = corrupt (a wrong byte is never excused);
-//   * a connection that failed with an error we did not cause (a reset from the server, an early
-//     EOF) is judged as a clean one: what it sent and never got back is lost.
+// The soak requires two figures to be 0 on every connection:
+//   * corrupt() — no byte ever comes back wrong, whatever happened to the connection;
+//   * lost() — acknowledged bytes that did not come back intact and in order:
+//     - a connection that ended cleanly (we shut down our side and read to EOF) must have every
+//       sent byte echoed: lost = sent - echoed;
+//     - a connection that failed with an error we did not cause (a reset from the server, an
+//       early EOF) is judged the same way: what it sent and never got back is lost;
+//     - a connection we cancelled or reset ourselves was cut at an arbitrary moment: bytes in
+//       flight then were thrown away on purpose, not lost, so it counts only what it had
+//       confirmed. Its lost is 0 — unless its echo went wrong, and then every sent byte from the
+//       first bad one on is lost (it never came back in order).
 #pragma once
 
 #include <cstddef>
@@ -79,13 +82,15 @@ class echo_ledger {
 
   void finish(ending how) noexcept { ending_ = how; }
 
-  /// Bytes lost by this connection (see the top of the file); 0 while it is still open.
+  /// Acknowledged bytes that did not come back intact and in order (see the top of the file);
+  /// 0 while the connection is open.
   [[nodiscard]] std::uint64_t lost() const noexcept {
+    const std::uint64_t unreturned = sent_ > echoed_ ? sent_ - echoed_ : 0;
     switch (ending_) {
       case ending::clean:
-      case ending::failed: return (sent_ > echoed_ ? sent_ - echoed_ : 0) + corrupt_;
+      case ending::failed: return unreturned;
       case ending::cancelled:
-      case ending::reset: return corrupt_;
+      case ending::reset: return corrupt_ > 0 ? unreturned : 0;
       case ending::open: return 0;
     }
     return 0;

@@ -60,11 +60,12 @@ TEST(echo_ledger, a_cancelled_or_reset_connection_counts_only_what_it_confirmed)
     ledger.check_echo(stream(7, 0, 1200));
     ledger.finish(cut);
     EXPECT_EQ(ledger.echoed(), 1200u) << "echoes of a write still in progress are fine";
+    EXPECT_EQ(ledger.corrupt(), 0u);
     EXPECT_EQ(ledger.lost(), 0u);
   }
 }
 
-TEST(echo_ledger, a_byte_out_of_order_is_lost_even_on_a_cancelled_connection) {
+TEST(echo_ledger, a_byte_out_of_order_is_lost_and_corrupt_even_on_a_cancelled_connection) {
   soak::echo_ledger ledger = after_writing(7, 100);
   std::string echo = stream(7, 0, 100);
   std::swap(echo[10], echo[11]);
@@ -94,9 +95,21 @@ TEST(echo_ledger, a_shifted_echo_does_not_match) {
 TEST(echo_ledger, an_echo_of_bytes_never_written_is_corrupt) {
   soak::echo_ledger ledger = after_writing(7, 10);
   ledger.check_echo(stream(7, 0, 12));  // the right pattern, but we never sent the last two
-  ledger.finish(soak::ending::cancelled);
+  ledger.finish(soak::ending::clean);
   EXPECT_EQ(ledger.echoed(), 10u);
-  EXPECT_EQ(ledger.lost(), 2u);
+  EXPECT_EQ(ledger.corrupt(), 2u);
+  EXPECT_EQ(ledger.lost(), 0u) << "every sent byte came back; the extra ones are corrupt, not lost";
+}
+
+TEST(echo_ledger, a_clean_connection_with_a_wrong_byte_lost_everything_from_it_on) {
+  soak::echo_ledger ledger = after_writing(7, 100);
+  std::string echo = stream(7, 0, 100);
+  echo[50] = static_cast<char>(echo[50] ^ 1);
+  ledger.check_echo(echo);
+  ledger.finish(soak::ending::clean);
+  EXPECT_EQ(ledger.echoed(), 50u);
+  EXPECT_EQ(ledger.corrupt(), 50u);
+  EXPECT_EQ(ledger.lost(), 50u);
 }
 
 TEST(echo_ledger, an_open_connection_has_lost_nothing_yet) {

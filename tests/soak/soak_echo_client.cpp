@@ -25,7 +25,8 @@
 // A cut that comes after the exchange finished changes nothing: the connection counts as clean.
 //
 // The last line is for the script, "RESULT key=value ...". Exit status: 0 when no byte was
-// lost and no connection failed; 1 otherwise; 2 for a bad command line.
+// lost or corrupt (echo_ledger.hpp) and no connection failed; 1 otherwise; 2 for a bad command
+// line.
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -87,7 +88,7 @@ struct totals {
   std::uint64_t connections = 0, clean = 0, cancelled = 0;
   std::uint64_t cancelled_mid_read = 0, cancelled_mid_write = 0, cancelled_between = 0;
   std::uint64_t reset = 0, failed = 0, connect_errors = 0;
-  std::uint64_t bytes_sent = 0, bytes_echoed = 0, bytes_lost = 0;
+  std::uint64_t bytes_sent = 0, bytes_echoed = 0, bytes_lost = 0, bytes_corrupt = 0;
   std::size_t slots_open = 0;  // slots whose first connection is up (to announce the steady state)
   int errors_printed = 0;
 };
@@ -185,6 +186,7 @@ void count(totals& t, const soak::echo_ledger& ledger, const parked_at& parked) 
   t.bytes_sent += ledger.sent();
   t.bytes_echoed += ledger.echoed();
   t.bytes_lost += ledger.lost();
+  t.bytes_corrupt += ledger.corrupt();
   switch (ledger.ended_as()) {
     case soak::ending::clean: ++t.clean; break;
     case soak::ending::failed: ++t.failed; break;
@@ -249,8 +251,6 @@ corio::task<> run_slot(const options& o, std::size_t slot, corio::time_point end
 }
 
 void print_totals(const totals& t) {
-  std::printf("bytes: sent %llu, echoed back in order %llu, lost %llu\n", static_cast<unsigned long long>(t.bytes_sent),
-              static_cast<unsigned long long>(t.bytes_echoed), static_cast<unsigned long long>(t.bytes_lost));
   soak::print_fields("RESULT", {{"connections", t.connections},
                                 {"clean", t.clean},
                                 {"cancels", t.cancelled},
@@ -262,7 +262,8 @@ void print_totals(const totals& t) {
                                 {"connect_errors", t.connect_errors},
                                 {"bytes_sent", t.bytes_sent},
                                 {"bytes_echoed", t.bytes_echoed},
-                                {"bytes_lost", t.bytes_lost}});
+                                {"bytes_lost", t.bytes_lost},
+                                {"bytes_corrupt", t.bytes_corrupt}});
 }
 
 corio::task<int> run_soak(options o) {
@@ -276,7 +277,7 @@ corio::task<int> run_soak(options o) {
   for (std::size_t slot = 0; slot < o.connections; ++slot) slots.push_back(run_slot(o, slot, end, t));
   co_await corio::gather(std::move(slots));
   print_totals(t);
-  const bool ok = t.bytes_lost == 0 && t.failed == 0 && t.connect_errors == 0 && t.connections > 0;
+  const bool ok = t.bytes_lost == 0 && t.bytes_corrupt == 0 && t.failed == 0 && t.connect_errors == 0 && t.connections > 0;
   co_return ok ? 0 : 1;
 }
 
