@@ -27,6 +27,13 @@ soak::echo_ledger after_writing(std::uint64_t seed, std::size_t size) {
   return ledger;
 }
 
+// The ledger's three figures, checked together.
+void expect_figures(const soak::echo_ledger& ledger, std::uint64_t echoed, std::uint64_t corrupt, std::uint64_t lost) {
+  EXPECT_EQ(ledger.echoed(), echoed);
+  EXPECT_EQ(ledger.corrupt(), corrupt);
+  EXPECT_EQ(ledger.lost(), lost);
+}
+
 TEST(echo_ledger, a_complete_echo_in_pieces_loses_nothing) {
   soak::echo_ledger ledger = after_writing(7, 1000);
   const std::string echo = stream(7, 0, 1000);
@@ -34,9 +41,7 @@ TEST(echo_ledger, a_complete_echo_in_pieces_loses_nothing) {
   ledger.check_echo(std::string_view(echo).substr(1, 600));
   ledger.check_echo(std::string_view(echo).substr(601));
   ledger.finish(soak::ending::clean);
-  EXPECT_EQ(ledger.echoed(), 1000u);
-  EXPECT_EQ(ledger.corrupt(), 0u);
-  EXPECT_EQ(ledger.lost(), 0u);
+  expect_figures(ledger, 1000u, 0u, 0u);
 }
 
 TEST(echo_ledger, a_clean_connection_that_misses_its_tail_lost_the_tail) {
@@ -107,9 +112,7 @@ TEST(echo_ledger, a_clean_connection_with_a_wrong_byte_lost_everything_from_it_o
   echo[50] = static_cast<char>(echo[50] ^ 1);
   ledger.check_echo(echo);
   ledger.finish(soak::ending::clean);
-  EXPECT_EQ(ledger.echoed(), 50u);
-  EXPECT_EQ(ledger.corrupt(), 50u);
-  EXPECT_EQ(ledger.lost(), 50u);
+  expect_figures(ledger, 50u, 50u, 50u);
 }
 
 TEST(echo_ledger, an_open_connection_has_lost_nothing_yet) {
