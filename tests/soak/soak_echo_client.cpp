@@ -216,7 +216,8 @@ corio::task<soak::ending> run_plan(net::stream_socket& s, soak::echo_ledger& led
   co_return soak::ending::clean;  // it finished before the cut came
 }
 
-corio::task<> one_connection(const options& o, totals& t, std::mt19937_64& rng, bool& first) {
+// One connection, start to end. Returns false if it could not even connect.
+corio::task<bool> one_connection(const options& o, totals& t, std::mt19937_64& rng, bool& first) {
   const plan p = draw_plan(o, rng);
   soak::echo_ledger ledger(rng());
   net::stream_socket s;
@@ -225,7 +226,7 @@ corio::task<> one_connection(const options& o, totals& t, std::mt19937_64& rng, 
   } catch (const std::exception& e) {  // std::system_error or corio::timeout_error
     ++t.connect_errors;
     report_error(t, "connect", e);
-    co_return;
+    co_return false;
   }
   if (std::exchange(first, false) && ++t.slots_open == o.connections) {
     std::printf("soak_echo_client: all %zu connections open\n", o.connections);
@@ -242,12 +243,16 @@ corio::task<> one_connection(const options& o, totals& t, std::mt19937_64& rng, 
     report_error(t, "connection failed", e);
   }
   count(t, ledger, parked);
+  co_return true;
 }
 
 corio::task<> run_slot(const options& o, std::size_t slot, corio::time_point end, totals& t) {
   std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ull + slot);
   bool first = true;
-  while (corio::event_loop::current()->now() < end) co_await one_connection(o, t, rng, first);
+  while (corio::event_loop::current()->now() < end) {
+    const bool connected = co_await one_connection(o, t, rng, first);
+    if (!connected) co_return;  // the soak has failed already: no point in hammering a dead server
+  }
 }
 
 void print_totals(const totals& t) {
