@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/docs/check_listings.py ROOT [--self-test] — the docs cannot rot.
+"""tests/docs/check_listings.py ROOT [--update] | --self-test — the docs cannot rot.
 
 Every C++ listing in the tutorial and the asyncio table must be a copy of a sample that CI builds
 and runs. A listing is a fenced code block whose language is cpp; the line right before its
@@ -16,6 +16,8 @@ Errors (each printed as FILE:LINE: message; the exit status is 1 if there is any
   * a listing whose text differs from its file (the first differing line is shown);
   * a listing comment not followed by a cpp block.
 Other fenced blocks (text output, mermaid diagrams, shell commands) are not listings.
+
+--update rewrites every listing from its file instead (for whoever changed a sample), then checks.
 
 --self-test builds a small tree in a temporary folder and checks that each of those errors is
 caught, and in particular that changing a single byte of a listing fails the check.
@@ -92,6 +94,24 @@ def check_doc(root, doc):
     return errors, checked
 
 
+def update_doc(root, doc):
+    """Replaces the body of every listed cpp block with its file's text."""
+    lines = doc.read_text(encoding="utf-8").split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        out.append(lines[i])
+        m = LISTING.match(lines[i])
+        if m and i + 1 < len(lines) and lines[i + 1] == "```cpp" and (root / m.group(1)).is_file():
+            out.append(lines[i + 1])
+            out += (root / m.group(1)).read_text(encoding="utf-8").rstrip("\n").split("\n")
+            i += 2
+            while i < len(lines) and lines[i] != "```":
+                i += 1
+            continue
+        i += 1
+    doc.write_text("\n".join(out), encoding="utf-8")
+
+
 def check(root):
     errors, checked = [], 0
     for doc in doc_files(root):
@@ -137,6 +157,9 @@ def main(argv):
     if "--self-test" in argv:
         return self_test()
     root = pathlib.Path(argv[1]).resolve()
+    if "--update" in argv:
+        for doc in doc_files(root):
+            update_doc(root, doc)
     errors, checked = check(root)
     for e in errors:
         print(e)

@@ -24,7 +24,7 @@ corio::task<> async_main() {
   corio::spawn(background("detached", 50ms)).detach();  // runs on its own
   corio::spawn(background("left behind", 1h)).detach();  // still asleep when main returns
 
-  co_await corio::sleep(100ms);
+  co_await corio::sleep(200ms);  // long after "detached" is done
   std::puts("main: returning");
 }  // corio::run now cancels what is left, and waits until it has unwound
 

@@ -11,8 +11,9 @@ corio::task<int> slow_square(int x) {
 }
 
 corio::task<> ticker() {
+  const corio::time_point start = corio::event_loop::current()->now();
   for (int tick = 1;; ++tick) {  // forever: it stops only when cancelled
-    co_await corio::sleep(40ms);
+    co_await corio::sleep_until(start + tick * 40ms);  // fixed deadlines: a late tick is not carried over
     std::printf("tick %d\n", tick);
   }
 }
