@@ -60,9 +60,13 @@ std::string describe_await_chain(const task_state& t) {
   return chain;
 }
 
-std::string describe_resumption(const task_state& t) {
-  return "task #" + std::to_string(t.id()) + " '" + std::string(t.name()) + "' spawned at " +
-         site(t.spawn_site().file_name(), t.spawn_site().line()) + ", resumed in " + describe_await_chain(t);
+std::string describe_resumption(const task_state& t) noexcept {
+  try {
+    return "task #" + std::to_string(t.id()) + " '" + std::string(t.name()) + "' spawned at " +
+           site(t.spawn_site().file_name(), t.spawn_site().line()) + ", resumed in " + describe_await_chain(t);
+  } catch (...) {
+    return {};  // out of memory: the warning, if any, will say less
+  }
 }
 
 void warn_slow_resumption(const std::string& resumed, duration took, duration threshold) noexcept {

@@ -19,7 +19,7 @@
 // Exceptions nobody retrieved are logged whether debug mode is on or not (task_state.hpp).
 // Cost while off: one predictable branch per batch of resumptions, and one per task<T>
 // destroyed. Cost while on: two clock reads and one await-chain description per resumption.
-// Nothing here throws; the log lines go through spdlog's "corio" logger (log.hpp), at level
+// Only describe_await_chain throws (std::bad_alloc); the log lines go through spdlog's "corio" logger (log.hpp), at level
 // warn, which is shown by default.
 #pragma once
 
@@ -48,8 +48,10 @@ class task_state;
 /// just before the task resumes; must not resume or change anything.
 [[nodiscard]] std::string describe_await_chain(const task_state& t);
 
-/// "task #3 'fetch' spawned at a.cpp:12, resumed in: <await chain>"; see describe_await_chain.
-[[nodiscard]] std::string describe_resumption(const task_state& t);
+/// "task #3 'fetch' spawned at a.cpp:12, resumed in <await chain>"; see describe_await_chain.
+/// Never throws: the loop calls it between popping a task and resuming it, where an exception
+/// would lose the task. Out of memory, it returns an empty string.
+[[nodiscard]] std::string describe_resumption(const task_state& t) noexcept;
 
 /// Logs that one resumption of the task described by `resumed` (describe_resumption) kept the
 /// loop busy for `took`, longer than `threshold`.

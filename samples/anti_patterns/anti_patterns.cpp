@@ -8,7 +8,8 @@
 //   2. Independent awaits one after the other take the sum of their times; gather takes the max.
 //   3. An exception lost: a detached task's failure is logged, never silently dropped; gather
 //      rethrows the first failure, gather_settled hands every one back.
-//   4. A needlessly async function (a coroutine that never awaits) costs a frame per call.
+//   4. A needlessly async function (a coroutine that never awaits) costs a frame per call; and
+//      one called without co_await never runs at all (debug mode reports it).
 //
 // corio's warnings and errors go to stderr through spdlog; everything else to stdout.
 #include <chrono>
@@ -156,6 +157,13 @@ corio::task<> needlessly_async() {
   std::cout << "   this loop's metrics: " << corio::event_loop::current()->metrics() << '\n';
 }
 
+// Its cousin: calling a coroutine without co_await makes a frame and nothing else: the body
+// never runs. [[nodiscard]] catches a bare call at compile time; debug mode catches the rest.
+corio::task<> forgets_the_co_await() {
+  auto sum = add_async(1, 2);  // should have been `co_await add_async(1, 2)`
+  co_return;
+}
+
 }  // namespace
 
 int main() {
@@ -167,4 +175,6 @@ int main() {
   corio::run(lost_and_handled());
   std::puts("4. A needlessly async function");
   corio::run(needlessly_async());
+  std::puts("   add_async(1, 2) called without co_await never runs; debug mode says so when it is destroyed:");
+  corio::run(forgets_the_co_await(), {.debug = corio::debug_mode::on});
 }
