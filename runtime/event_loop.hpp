@@ -17,6 +17,9 @@
 // Fairness: phase 1 runs only what was queued when the turn began, capped at event_interval
 // (61, Tokio's default), so a task that keeps yielding cannot starve timers or I/O.
 //
+// Watching it: in debug mode (debug.hpp) phase 1 times each resumption and names a task that
+// keeps the loop busy too long; metrics() (metrics.hpp) reads the loop's counters at any time.
+//
 // One loop per thread, and only that thread touches it. Tasks learn their loop through their
 // task record; the free functions (spawn) use event_loop::current(), which is set while a loop
 // runs on this thread.

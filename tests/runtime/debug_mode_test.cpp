@@ -185,14 +185,16 @@ CORIO_TEST(unretrieved, gather_settled_hands_every_failure_back_so_nothing_is_lo
 CORIO_TEST(unretrieved, a_to_thread_job_that_fails_after_its_task_gave_up_is_logged_once) {
   capture_log log;
   std::atomic<bool> started{false};
-  auto job = [&started] {
+  std::atomic<bool> may_fail{false};
+  auto job = [&started, &may_fail] {
     started = true;
-    std::this_thread::sleep_for(20ms);
+    while (!may_fail) std::this_thread::sleep_for(1ms);
     throw std::runtime_error("thread job failed unheard");
   };
   auto waiter = corio::spawn([](auto fn) -> corio::task<> { co_await corio::to_thread(fn); }(job));
   while (!started) co_await corio::sleep(1ms);  // a job cancelled before it starts never runs
   waiter.cancel();
+  may_fail = true;  // only now: the job fails after its task gave up, whatever the scheduling
   EXPECT_THROW(co_await waiter, corio::cancelled);
   while (corio::event_loop::current()->thread_jobs_in_flight() > 0) co_await corio::sleep(1ms);
   EXPECT_EQ(occurrences(log.text(), "thread job failed unheard"), 1u) << log.text();
