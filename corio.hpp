@@ -7,10 +7,12 @@
 
 #include "runtime/cancel_scope.hpp"
 #include "runtime/condition.hpp"
+#include "runtime/debug.hpp"
 #include "runtime/errors.hpp"
 #include "runtime/event.hpp"
 #include "runtime/event_loop.hpp"
 #include "runtime/gather.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/mutex.hpp"
 #include "runtime/outcome.hpp"
 #include "runtime/queue.hpp"

@@ -226,6 +226,38 @@ void BM_yield_pingpong(benchmark::State& state) {
 BENCHMARK(BM_yield_pingpong)->ArgName("manual_clock")->Arg(0)->Arg(1)->UseRealTime();
 
 // ---------------------------------------------------------------------------------------------
+// Debug mode's price (runtime/debug.hpp): the yield ping-pong again, with debug mode off and on
+// in the same binary. Off, the loop pays one branch per batch of resumptions; on, two clock reads
+// and a description of the task (strings: see allocs_per_op) per resumption.
+// Operation: one switch.
+
+void BM_yield_pingpong_debug_mode(benchmark::State& state) {
+  const corio::debug_mode mode = state.range(0) == 0 ? corio::debug_mode::off : corio::debug_mode::on;
+  run_body(state, yield_pingpong_body, corio::event_loop::options{.debug = mode});
+}
+BENCHMARK(BM_yield_pingpong_debug_mode)->ArgName("debug")->Arg(0)->Arg(1)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
+// Inline await: `co_await add_one(i)` where the child never suspends — a frame made, run and
+// destroyed inside the awaiting task, without the loop. task<T>'s destructor checks (one branch)
+// whether the frame was ever awaited, for debug mode's "never awaited" warning.
+// Operation: one co_await.
+
+corio::task<std::uint64_t> add_one(std::uint64_t x) { co_return x + 1; }
+
+corio::task<void> inline_await_body(benchmark::State& state) {
+  std::uint64_t x = 0;
+  for (int i = 0; i < 1000; ++i) x = co_await add_one(x);
+  op_meter meter(state);
+  for (auto _ : state) x = co_await add_one(x);
+  meter.report(1);
+  benchmark::DoNotOptimize(x);
+}
+
+void BM_inline_await(benchmark::State& state) { run_body(state, inline_await_body); }
+BENCHMARK(BM_inline_await)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------------
 // Concurrent sleepers: one iteration spawns N tasks, each sleeping its own xorshift delay (the
 // peers' sequence), and joins them all. Operation: one sleeper. heap_B_per_sleeper counts, at
 // the peak, the join_handle in the vector and what the loop grows on the heap (its ready ring);

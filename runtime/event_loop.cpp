@@ -39,7 +39,10 @@ event_loop::event_loop(options opts)
       wheel_(clock_.now()),
       poller_(detail::make_poller(opts.backend)),
       mailbox_(std::make_shared<detail::mailbox>(*poller_)),
-      pool_size_(opts.thread_pool_size) {}
+      pool_size_(opts.thread_pool_size),
+      debug_(opts.debug == debug_mode::on ||
+             (opts.debug == debug_mode::from_environment && detail::debug_requested_by_environment())),
+      slow_resumption_(opts.slow_resumption) {}
 
 event_loop::~event_loop() {
   // Cross-thread work first, while every task still exists: what was accepted runs (it may wake
@@ -90,15 +93,49 @@ bool event_loop::run_once() {
   return wait_for_work();
 }
 
+// The hot path: debug mode costs one branch per batch here while off.
 void event_loop::run_ready_batch() {
-  for (std::size_t n = std::min<std::size_t>(ready_.size(), event_interval_); n > 0; --n) {
+  std::size_t n = std::min<std::size_t>(ready_.size(), event_interval_);
+  if (debug_) [[unlikely]] {
+    run_ready_batch_timed(n);
+    return;
+  }
+  for (; n > 0; --n) resume(ready_.pop());
+  current_task_ = nullptr;
+}
+
+// Debug mode's batch: each resumption is timed in real time. The task is described BEFORE it
+// resumes: afterwards the frames it resumed in may be gone, and the task record with them.
+void event_loop::run_ready_batch_timed(std::size_t n) {
+  using real_clock = std::chrono::steady_clock;
+  for (; n > 0; --n) {
     const detail::ready_entry next = ready_.pop();
-    current_task_ = next.task;
-    ++resumptions_;
-    budget_ = io_budget_per_resumption;
-    next.handle.resume();
+    const std::string resumed = detail::describe_resumption(*next.task);
+    const real_clock::time_point start = real_clock::now();
+    resume(next);
+    const duration took = real_clock::now() - start;
+    longest_resumption_ = std::max(longest_resumption_, took);
+    if (took > slow_resumption_) {
+      ++slow_resumptions_;
+      detail::warn_slow_resumption(resumed, took, slow_resumption_);
+    }
   }
   current_task_ = nullptr;
+}
+
+loop_metrics event_loop::metrics() const noexcept {
+  return {.tasks_spawned = tasks_spawned_,
+          .live_tasks = live_count_,
+          .resumptions = resumptions_,
+          .polls = polls_,
+          .timers_armed = timers_armed_,
+          .timers_fired = timers_fired_,
+          .armed_timers = wheel_.size(),
+          .registered_fds = poller_->registrations(),
+          .ready_high_water_mark = ready_.high_water_mark(),
+          .thread_jobs_in_flight = thread_jobs_,
+          .longest_resumption = longest_resumption_,
+          .slow_resumptions = slow_resumptions_};
 }
 
 // Drain first, then wake (libuv uv__run_timers, Tokio process_expiration): every due timer is
@@ -107,7 +144,10 @@ void event_loop::fire_due_timers() {
   if (wheel_.empty()) return;
   timers::timer_list due;
   wheel_.expire(clock_.now(), due);
-  while (timers::timer_node* node = due.pop_front()) static_cast<detail::timer_entry*>(node)->on_fire();
+  while (timers::timer_node* node = due.pop_front()) {
+    ++timers_fired_;
+    static_cast<detail::timer_entry*>(node)->on_fire();
+  }
 }
 
 // Phase 3. A zero timeout with no descriptor registered skips the syscall: only posted
@@ -115,6 +155,7 @@ void event_loop::fire_due_timers() {
 void event_loop::poll_io(std::optional<duration> timeout) {
   if (timeout != duration::zero() || poller_->registrations() > 0) {
     std::array<detail::poll_event, 128> events;
+    ++polls_;
     const std::size_t n = poller_->wait(events, timeout);
     for (std::size_t i = 0; i < n; ++i)
       static_cast<detail::io_handler*>(events[i].token)->on_ready(events[i]);
@@ -184,6 +225,7 @@ detail::task_state& event_loop::start_task(std::coroutine_handle<> frame, detail
   (live_tail_ != nullptr ? live_tail_->next_live : live_head_) = t;
   live_tail_ = t;
   ++live_count_;
+  ++tasks_spawned_;
   t->schedule(frame);
   return *t;
 }

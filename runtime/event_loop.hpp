@@ -17,6 +17,9 @@
 // Fairness: phase 1 runs only what was queued when the turn began, capped at event_interval
 // (61, Tokio's default), so a task that keeps yielding cannot starve timers or I/O.
 //
+// Watching it: in debug mode (debug.hpp) phase 1 times each resumption and names a task that
+// keeps the loop busy too long; metrics() (metrics.hpp) reads the loop's counters at any time.
+//
 // One loop per thread, and only that thread touches it. Tasks learn their loop through their
 // task record; the free functions (spawn) use event_loop::current(), which is set while a loop
 // runs on this thread.
@@ -34,6 +37,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -47,7 +51,9 @@
 
 #include "../timers/clock.hpp"
 #include "../timers/wheel.hpp"
+#include "debug.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "poller.hpp"
 #include "ready_queue.hpp"
 #include "source_location.hpp"
@@ -188,6 +194,11 @@ class event_loop {
     unsigned event_interval = 61;
     /// Threads of the pool behind to_thread (made on first use); 0: thread_pool::default_size().
     std::size_t thread_pool_size = 0;
+    /// Debug mode (runtime/debug.hpp): from_environment = on when CORIO_DEBUG=1.
+    debug_mode debug = debug_mode::from_environment;
+    /// In debug mode, a resumption that keeps the loop busy longer than this is logged
+    /// (asyncio's slow_callback_duration).
+    duration slow_resumption = std::chrono::milliseconds(100);
     /// The readiness API (poller.hpp): automatic = CORIO_POLLER from the environment, else the
     /// platform's best. Throws std::invalid_argument for one this platform lacks.
     poller_backend backend = poller_backend::automatic;
@@ -239,6 +250,10 @@ class event_loop {
   [[nodiscard]] std::string_view backend_name() const noexcept { return poller_->name(); }
   [[nodiscard]] std::size_t ready_high_water_mark() const noexcept { return ready_.high_water_mark(); }
   [[nodiscard]] std::uint64_t resumptions() const noexcept { return resumptions_; }
+  /// Every counter at once (runtime/metrics.hpp).
+  [[nodiscard]] loop_metrics metrics() const noexcept;
+  /// Is debug mode on for this loop (runtime/debug.hpp)?
+  [[nodiscard]] bool debug() const noexcept { return debug_; }
   /// to_thread jobs submitted whose completion has not reached the loop yet (cancelled ones too).
   [[nodiscard]] std::size_t thread_jobs_in_flight() const noexcept { return thread_jobs_; }
 
@@ -253,7 +268,10 @@ class event_loop {
 
   // --- for awaitables and spawn (not for application code) ---
   [[nodiscard]] detail::task_state* current_task() const noexcept { return current_task_; }
-  void arm(detail::timer_entry& timer, time_point deadline) noexcept { wheel_.insert(timer, deadline); }
+  void arm(detail::timer_entry& timer, time_point deadline) noexcept {
+    ++timers_armed_;
+    wheel_.insert(timer, deadline);
+  }
   void disarm(detail::timer_entry& timer) noexcept { wheel_.cancel(timer); }
   /// Makes a task record for `frame` (not yet started), queues it, and returns it.
   detail::task_state& start_task(std::coroutine_handle<> frame, detail::promise_base& root,
@@ -295,6 +313,13 @@ class event_loop {
 
  private:
   void run_ready_batch();
+  void run_ready_batch_timed(std::size_t n);
+  void resume(const detail::ready_entry& next) {
+    current_task_ = next.task;
+    ++resumptions_;
+    budget_ = io_budget_per_resumption;
+    next.handle.resume();
+  }
   void fire_due_timers();
   void poll_io(std::optional<duration> timeout);
   bool wait_for_work();
@@ -321,6 +346,16 @@ class event_loop {
   std::uint64_t resumptions_ = 0;
   std::uint32_t next_task_id_ = 1;
   bool stop_requested_ = false;
+  // Metrics (runtime/metrics.hpp) that no other member already counts.
+  std::uint64_t tasks_spawned_ = 0;
+  std::uint64_t polls_ = 0;
+  std::uint64_t timers_armed_ = 0;
+  std::uint64_t timers_fired_ = 0;
+  // Debug mode (runtime/debug.hpp).
+  bool debug_;
+  duration slow_resumption_;
+  duration longest_resumption_{};
+  std::uint64_t slow_resumptions_ = 0;
 };
 
 }  // namespace corio

@@ -15,10 +15,12 @@
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 
 #include "errors.hpp"
 #include "frame_allocator.hpp"
+#include "source_location.hpp"
 
 namespace corio::detail {
 
@@ -48,9 +50,14 @@ class promise_base {
   [[nodiscard]] const std::exception_ptr& error() const noexcept { return error_; }
   [[nodiscard]] task_state* owner() const noexcept { return owner_; }
   [[nodiscard]] const promise_base* awaiting() const noexcept { return awaiting_; }
+  /// The coroutine function this frame runs, as file and line (g++ gives the line of its
+  /// closing brace, clang its first line); for debug messages (runtime/debug.hpp).
+  [[nodiscard]] const char* coroutine_file() const noexcept { return coroutine_file_; }
+  [[nodiscard]] std::uint_least32_t coroutine_line() const noexcept { return coroutine_line_; }
 
  protected:
-  promise_base() noexcept = default;
+  explicit promise_base(const corio::source_location& coroutine) noexcept
+      : coroutine_line_(coroutine.line()), coroutine_file_(coroutine.file_name()) {}
   ~promise_base() = default;
 
   std::exception_ptr error_;
@@ -66,6 +73,8 @@ class promise_base {
   promise_base* awaiting_ = nullptr;
   inline_state inline_ = inline_state::not_inline;
   bool ended_by_cancellation_ = false;
+  std::uint_least32_t coroutine_line_;  // in what would be padding: a frame grows by one pointer
+  const char* coroutine_file_;
 };
 
 /// Every awaitable in corio must be awaited from a corio coroutine: it needs the owning task.

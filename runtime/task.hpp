@@ -31,8 +31,10 @@
 #include <utility>
 #include <variant>
 
+#include "debug.hpp"
 #include "errors.hpp"
 #include "promise_base.hpp"
+#include "source_location.hpp"
 #include "task_state.hpp"
 
 namespace corio {
@@ -81,6 +83,11 @@ class task_promise final : public promise_base {
  public:
   static_assert(!std::is_reference_v<T>, "corio::task<T&> is not supported: return a pointer or a value");
 
+  /// The compiler calls this inside the coroutine, so the default argument names the coroutine
+  /// function itself (see coroutine_file()).
+  explicit task_promise(corio::source_location coroutine = corio::source_location::current()) noexcept
+      : promise_base(coroutine) {}
+
   task<T> get_return_object() noexcept;
   initial_awaiter initial_suspend() noexcept { return {this}; }
   final_awaiter final_suspend() noexcept { return {}; }
@@ -105,6 +112,9 @@ class task_promise final : public promise_base {
 template <>
 class task_promise<void> final : public promise_base {
  public:
+  explicit task_promise(corio::source_location coroutine = corio::source_location::current()) noexcept
+      : promise_base(coroutine) {}
+
   task<void> get_return_object() noexcept;
   initial_awaiter initial_suspend() noexcept { return {this}; }
   final_awaiter final_suspend() noexcept { return {}; }
@@ -159,17 +169,16 @@ class [[nodiscard]] task {
   task(task&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
   task& operator=(task&& other) noexcept {
     if (this != &other) {
-      if (frame_) frame_.destroy();
+      destroy_frame();
       frame_ = std::exchange(other.frame_, {});
     }
     return *this;
   }
   task(const task&) = delete;
   task& operator=(const task&) = delete;
-  /// Destroying a task that never ran frees its frame; its body never executes.
-  ~task() {
-    if (frame_) frame_.destroy();
-  }
+  /// Destroying a task that never ran frees its frame; its body never executes (debug mode
+  /// warns about that: runtime/debug.hpp).
+  ~task() { destroy_frame(); }
 
   /// False for a default-constructed or moved-from task.
   [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(frame_); }
@@ -185,6 +194,15 @@ class [[nodiscard]] task {
  private:
   friend promise_type;
   explicit task(std::coroutine_handle<promise_type> frame) noexcept : frame_(frame) {}
+
+  // A frame with no owner was never awaited (the awaiter sets one) nor spawned (spawn takes
+  // the frame away): one predictable branch, and a call only in that unusual case.
+  void destroy_frame() noexcept {
+    if (!frame_) return;
+    if (frame_.promise().owner() == nullptr) [[unlikely]]
+      detail::report_never_awaited(frame_.promise());
+    frame_.destroy();
+  }
 
   std::coroutine_handle<promise_type> frame_;
 };

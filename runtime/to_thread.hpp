@@ -16,8 +16,9 @@
 //   * Cancellation cannot stop a thread. If the awaiting task is cancelled while waiting, the
 //     wait is unregistered at once and the co_await throws corio::cancelled; what is left behind:
 //       - a job not yet started is skipped (fn never runs);
-//       - a job already running runs to the end; its result (or exception) is dropped, on the
-//         loop's thread when its completion arrives, or on the pool thread if the loop is gone.
+//       - a job already running runs to the end; its result is dropped, on the loop's thread
+//         when its completion arrives, or on the pool thread if the loop is gone; an exception
+//         it threw is logged then (nobody else will ever see it).
 //     A task already cancelled when it reaches the co_await throws without submitting anything.
 //   * Destroying the loop waits for running jobs; jobs still queued are dropped (thread_pool.hpp).
 //   * Throws: fn's exception; corio::cancelled; std::system_error when the pool's threads cannot
@@ -44,6 +45,7 @@
 
 #include "errors.hpp"
 #include "event_loop.hpp"
+#include "log.hpp"
 #include "promise_base.hpp"
 #include "task_state.hpp"
 #include "thread_pool.hpp"
@@ -124,14 +126,20 @@ class thread_job : public pool_job, public posted_callback {
         result_.error = std::current_exception();
       }
     }
-    if (!box_->post(*this)) release();  // the loop is gone: nobody will look at the result
+    if (!box_->post(*this)) {  // the loop is gone: nobody will look at the result
+      report_unheard_failure();
+      release();
+    }
   }
   void drop() noexcept final { release(); }
 
   // posted_callback: on the loop's thread.
   void run() noexcept final {
     loop_->thread_job_done();
-    if (waiter_ != nullptr) std::exchange(waiter_, nullptr)->on_job_done();
+    if (waiter_ != nullptr)
+      std::exchange(waiter_, nullptr)->on_job_done();
+    else
+      report_unheard_failure();
     release();
   }
   void discard() noexcept final { release(); }
@@ -143,6 +151,10 @@ class thread_job : public pool_job, public posted_callback {
   virtual R invoke() = 0;
 
  private:
+  void report_unheard_failure() const noexcept {
+    if (result_.error) log_suppressed_exception("to_thread: a job whose awaiting task gave up failed", result_.error);
+  }
+
   thread_result<R> result_;
   event_loop* loop_ = nullptr;
   mailbox* box_ = nullptr;               // outlives the pool's threads (event_loop's destructor)
