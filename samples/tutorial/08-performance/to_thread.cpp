@@ -18,7 +18,7 @@ long long count_primes(long long limit) {  // deliberately slow: trial division
   return count;
 }
 
-constexpr long long limit = 500'000;
+constexpr long long limit = 2'000'000;
 
 corio::task<long long> count_on_the_loop() { co_return count_primes(limit); }
 corio::task<long long> count_on_a_thread() { co_return co_await corio::to_thread(count_primes, limit); }
