@@ -196,7 +196,11 @@ task<void> stream_socket::write_all(std::string_view data) {
     if (r.ok()) {
       sent += static_cast<std::size_t>(r.value);
     } else if (r.would_block()) {
-      co_await handle_.ready(io_direction::write);
+      try {
+        co_await handle_.ready(io_direction::write);
+      } catch (const std::system_error& e) {  // closed meanwhile (ECANCELED): say how much went out (T-20)
+        throw write_error(e.code().value(), sent);
+      }
     } else {
       throw write_error(r.error, sent);
     }

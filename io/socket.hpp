@@ -168,7 +168,9 @@ class stream_socket {
   /// Sends what the kernel takes now (at least 1 byte, waiting if it takes nothing). Cancel-safe.
   [[nodiscard]] task<std::size_t> write_some(std::string_view data);
   /// Sends every byte, waiting as often as needed. Not cancel-safe (see the top).
-  /// Throws net::write_error (with bytes_written) on ECONNRESET, EPIPE, ...
+  /// Throws net::write_error (with bytes_written) on ECONNRESET, EPIPE, ..., and on ECANCELED
+  /// when the socket is closed while it waits. Cancelled: corio::cancelled, with no count (the
+  /// bytes sent before it are a prefix of `data`; the peer sees them).
   [[nodiscard]] task<void> write_all(std::string_view data);
 
   /// Shuts down the write side (the peer reads EOF); reads still work. A second call is a no-op;

@@ -1,5 +1,7 @@
 #include "event_loop.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -13,6 +15,19 @@ namespace corio {
 namespace {
 
 thread_local event_loop* running_loop = nullptr;
+
+// fork() (reliability.md T-42): how many times this process is a child of a fork() made since
+// the first loop was built. A loop remembers the count it was born with; a different count
+// means it was copied into a child, whose epoll instance is the parent's own (epoll(7)).
+std::atomic<std::uint64_t> forks_seen{0};
+
+std::uint64_t current_fork_generation() noexcept {
+  static const bool counting = [] {
+    return ::pthread_atfork(nullptr, nullptr, [] { forks_seen.fetch_add(1, std::memory_order_relaxed); }) == 0;
+  }();
+  (void)counting;  // without the handler (ENOMEM) the check below is simply never triggered
+  return forks_seen.load(std::memory_order_relaxed);
+}
 
 // While the manual clock waits for real I/O, how long to let it arrive before autojumping
 // to the next timer (trio calls this the autojump threshold).
@@ -42,7 +57,12 @@ event_loop::event_loop(options opts)
       pool_size_(opts.thread_pool_size),
       debug_(opts.debug == debug_mode::on ||
              (opts.debug == debug_mode::from_environment && detail::debug_requested_by_environment())),
-      slow_resumption_(opts.slow_resumption) {}
+      slow_resumption_(opts.slow_resumption),
+      fork_generation_(current_fork_generation()) {}
+
+bool event_loop::inherited_through_fork() const noexcept {
+  return forks_seen.load(std::memory_order_relaxed) != fork_generation_;
+}
 
 event_loop::~event_loop() {
   // Cross-thread work first, while every task still exists: what was accepted runs (it may wake
@@ -71,7 +91,9 @@ void event_loop::watch(int fd, detail::io_handler& handler, liveness l) {
 }
 
 void event_loop::unwatch(int fd, liveness l) noexcept {
-  poller_->remove(fd);
+  // In a fork()ed child, removing the fd from the shared epoll instance would remove the
+  // PARENT's registration of the same file description: leave the poller alone (T-42).
+  if (!inherited_through_fork()) poller_->remove(fd);
   if (static_cast<std::size_t>(fd) < watched_.size()) watched_[static_cast<std::size_t>(fd)] = nullptr;
   if (l == liveness::background) --background_fds_;
 }
@@ -79,6 +101,9 @@ void event_loop::unwatch(int fd, liveness l) noexcept {
 event_loop* event_loop::current() noexcept { return running_loop; }
 
 bool event_loop::run_once() {
+  if (inherited_through_fork())
+    throw std::logic_error("corio: this event loop was made before fork() and belongs to the parent process; "
+                           "make a new loop in the child");
   running_scope scope(this);
   if (ready_.empty() && wheel_.empty() && registrations() == 0 && thread_jobs_ == 0 && held_work_ == 0 &&
       !mailbox_->pending())

@@ -34,6 +34,12 @@
 // The mailbox is shared (shared_ptr) between the loop and its handles; the loop closes it when
 // it is destroyed, after which posts return false. A post wakes the poller while holding the
 // mailbox lock, so it can never write to a poller that the loop has already destroyed.
+//
+// fork(): a loop belongs to the process that made it. The child of a fork() gets a copy that
+// shares the parent's epoll instance, so in the child run_once() throws std::logic_error (make a
+// new loop there), and closing an inherited socket leaves the shared poller alone, so the
+// parent's registrations are untouched (reliability.md T-42). Do not destroy an inherited loop
+// that used to_thread (its pool's threads do not exist in the child): exec or _exit instead.
 #pragma once
 
 #include <atomic>
@@ -218,7 +224,8 @@ class event_loop {
   /// One turn of the loop (the picture above). Returns false when, after this turn, nothing
   /// could ever happen again: no task ready, no timer armed, no descriptor registered, no
   /// to_thread job in flight, no posted callback waiting (or a manual clock that may not jump).
-  /// Throws std::logic_error when another loop is already running on this thread.
+  /// Throws std::logic_error when another loop is already running on this thread, or when this
+  /// loop was inherited through fork() (see the top).
   bool run_once();
 
   /// Makes the current turn (or the next one) return without blocking in the poller, once the
@@ -325,6 +332,7 @@ class event_loop {
   bool wait_for_work();
   bool run_posted();
   void run_chain(detail::posted_callback* chain) noexcept;
+  [[nodiscard]] bool inherited_through_fork() const noexcept;
 
   corio::clock clock_;
   unsigned event_interval_;
@@ -356,6 +364,7 @@ class event_loop {
   duration slow_resumption_;
   duration longest_resumption_{};
   std::uint64_t slow_resumptions_ = 0;
+  std::uint64_t fork_generation_;  // see inherited_through_fork()
 };
 
 }  // namespace corio

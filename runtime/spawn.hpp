@@ -153,6 +153,10 @@ template <class T>
 join_handle<T> spawn_on(event_loop& loop, task<T> t, std::string_view name, corio::source_location where) {
   if (!t.valid()) throw broken_promise("corio::spawn: empty task");
   auto frame = t.release();
+  if (frame.promise().owner() != nullptr) {  // already awaited (T-27)
+    if (frame.done()) frame.destroy();        // a frame still running belongs to its awaiter
+    throw broken_promise("corio::spawn: the task was already awaited");
+  }
   return join_handle<T>(loop.start_task(frame, frame.promise(), name, where));
 }
 }  // namespace detail

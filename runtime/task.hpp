@@ -6,8 +6,8 @@
 // a task that is neither awaited nor spawned never runs, and the compiler says so.
 //
 // Result and errors: `co_await f()` returns what f co_returned, or rethrows the exception that
-// escaped f (corio::cancelled included). Awaiting an empty (moved-from) task throws
-// corio::broken_promise.
+// escaped f (corio::cancelled included). Awaiting an empty (moved-from) task, or a task a second
+// time (finished, or still running for another awaiter), throws corio::broken_promise.
 //
 // Where it resumes: a task awaited by another resumes its awaiter directly when it finishes
 // (symmetric transfer), on the loop's thread; nothing goes through the ready queue.
@@ -130,7 +130,9 @@ class task_awaiter {
  public:
   explicit task_awaiter(std::coroutine_handle<task_promise<T>> child) noexcept : child_(child) {}
 
-  [[nodiscard]] bool await_ready() const noexcept { return !child_; }
+  /// Ready (nothing to run) when empty, or when the child was already started by an earlier
+  /// co_await: await_resume then throws broken_promise instead of resuming that frame (T-27).
+  [[nodiscard]] bool await_ready() const noexcept { return !child_ || child_.promise().owner() != nullptr; }
 
   template <corio_promise P>
   bool await_suspend(std::coroutine_handle<P> parent) noexcept {
@@ -148,7 +150,8 @@ class task_awaiter {
 
   T await_resume() {
     if (!child_) throw broken_promise("co_await on an empty corio::task (moved from?)");
-    if (parent_ != nullptr) parent_->awaiting_ = nullptr;
+    if (parent_ == nullptr) throw broken_promise("co_await on a corio::task that was already awaited");
+    parent_->awaiting_ = nullptr;
     return child_.promise().take();
   }
 
