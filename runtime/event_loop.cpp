@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "thread_pool.hpp"
+#include "trace.hpp"
 
 namespace corio {
 namespace {
@@ -42,6 +43,7 @@ event_loop::event_loop(options opts)
       pool_size_(opts.thread_pool_size) {}
 
 event_loop::~event_loop() {
+  if (tracer_ != nullptr) std::exchange(tracer_, nullptr)->on_loop_destroyed();  // teardown is not traced
   // Cross-thread work first, while every task still exists: what was accepted runs (it may wake
   // a parked task, which only queues it); then threads that finish find the mailbox closed.
   {
@@ -96,7 +98,7 @@ void event_loop::run_ready_batch() {
     current_task_ = next.task;
     ++resumptions_;
     budget_ = io_budget_per_resumption;
-    next.handle.resume();
+    if (tracer_ != nullptr) [[unlikely]] trace_recorder::run_traced(*this, next); else next.handle.resume();
   }
   current_task_ = nullptr;
 }
@@ -105,6 +107,7 @@ void event_loop::run_ready_batch() {
 // moved to `due` before any of them runs, so on_fire may arm or cancel any timer safely.
 void event_loop::fire_due_timers() {
   if (wheel_.empty()) return;
+  const detail::trace_phase phase(*this, tracer_, detail::wake_cause::timer);
   timers::timer_list due;
   wheel_.expire(clock_.now(), due);
   while (timers::timer_node* node = due.pop_front()) static_cast<detail::timer_entry*>(node)->on_fire();
@@ -114,6 +117,7 @@ void event_loop::fire_due_timers() {
 // callbacks can have arrived then, and the mailbox says so itself.
 void event_loop::poll_io(std::optional<duration> timeout) {
   if (timeout != duration::zero() || poller_->registrations() > 0) {
+    const detail::trace_phase phase(*this, tracer_, detail::wake_cause::io);
     std::array<detail::poll_event, 128> events;
     const std::size_t n = poller_->wait(events, timeout);
     for (std::size_t i = 0; i < n; ++i)
@@ -131,6 +135,7 @@ bool event_loop::run_posted() {
 }
 
 void event_loop::run_chain(detail::posted_callback* chain) noexcept {
+  const detail::trace_phase phase(*this, tracer_, detail::wake_cause::thread);
   while (chain != nullptr) std::exchange(chain, chain->next_posted)->run();
 }
 
@@ -185,10 +190,12 @@ detail::task_state& event_loop::start_task(std::coroutine_handle<> frame, detail
   live_tail_ = t;
   ++live_count_;
   t->schedule(frame);
+  if (tracer_ != nullptr) [[unlikely]] tracer_->on_spawn(*t);
   return *t;
 }
 
 void event_loop::task_finished(detail::task_state& t) noexcept {
+  if (tracer_ != nullptr) [[unlikely]] tracer_->on_finish(t);
   (t.prev_live != nullptr ? t.prev_live->next_live : live_head_) = t.next_live;
   (t.next_live != nullptr ? t.next_live->prev_live : live_tail_) = t.prev_live;
   t.prev_live = t.next_live = nullptr;
