@@ -86,7 +86,7 @@ void trace_recorder::attach(event_loop& loop) {
   origin_ = loop.now();
   loop.set_tracer(this);
   if (const detail::task_state* running = loop.current_task()) {  // attached from inside a task
-    run_ = open_run{running, running->id(), 0, {}, true, true};
+    run_ = open_run{running, running->id(), 0, {}, task_label(*running), true, true};
     finished_task_ = 0;
   }
   emit(head("M", "process_name", 0) + ",\"args\":{\"name\":\"corio event loop\"}}");
@@ -129,11 +129,11 @@ void trace_recorder::on_spawn(detail::task_state& child) noexcept {
 void trace_recorder::record_spawn(const detail::task_state& child) {
   name_track(child);
   const double ts = now_micros();
-  const detail::task_state* parent = loop_->current_task();
+  const detail::task_state* parent = running_task();
+  const std::string parent_label = parent != nullptr ? run_.label : "none";
   emit(head("i", "spawn", child.id()) + ",\"s\":\"t\",\"ts\":" + number(ts) + ",\"args\":{\"site\":" +
-       quoted(detail::short_site(child.spawn_site())) + ",\"parent\":" +
-       quoted(parent != nullptr ? task_label(*parent) : "none") + "}}");
-  if (parent != nullptr) start_flow(parent->id(), ts, child.id(), "spawned by " + task_label(*parent));
+       quoted(detail::short_site(child.spawn_site())) + ",\"parent\":" + quoted(parent_label) + "}}");
+  if (parent != nullptr) start_flow(run_.id, ts, child.id(), "spawned by " + parent_label);
 }
 
 void trace_recorder::on_finish(const detail::task_state& t) noexcept {
@@ -146,8 +146,8 @@ void trace_recorder::on_wake(const detail::task_state& woken, const detail::wait
     if (pending_.contains(woken.id())) return;  // already on its way to the ready queue
     const double ts = now_micros();
     std::string what = w.describe();
-    if (const detail::task_state* waker = loop_->current_task()) {
-      start_flow(waker->id(), ts, woken.id(), task_label(*waker) + ": " + what);
+    if (running_task() != nullptr) {  // woken by the running task
+      start_flow(run_.id, ts, woken.id(), run_.label + ": " + what);
       return;
     }
     if (!in_phase_) {  // no phase around it: a zero-length slice on track 0 carries the arrow
@@ -158,6 +158,15 @@ void trace_recorder::on_wake(const detail::task_state& woken, const detail::wait
     start_flow(0, ts, woken.id(), std::string(phase_name(in_phase_ ? phase_ : detail::wake_cause::loop)) + ": " + what);
   } catch (...) {  // out of memory: the trace misses one arrow, the program goes on
   }
+}
+
+// The task the loop is running, if this recorder has its run open. Never dereferenced after
+// the task finished: a task that ends inside its run may be freed at once (detached, or its
+// handle released by a task_group), and what it wakes then comes from the finishing code.
+const detail::task_state* trace_recorder::running_task() const noexcept {
+  const detail::task_state* running = loop_->current_task();
+  if (running == nullptr || !run_.open || running != run_.task) return nullptr;
+  return running;
 }
 
 void trace_recorder::begin_phase(detail::wake_cause cause) noexcept {
@@ -208,7 +217,12 @@ void trace_recorder::start_run(const detail::task_state& t) noexcept {
     woken_by = finish_flow(t.id(), start);
   } catch (...) {  // out of memory: the run is still recorded, without its arrow
   }
-  run_ = open_run{&t, t.id(), start, std::move(woken_by), true, false};
+  std::string label;
+  try {
+    label = task_label(t);
+  } catch (...) {
+  }
+  run_ = open_run{&t, t.id(), start, std::move(woken_by), std::move(label), true, false};
   finished_task_ = 0;
 }
 

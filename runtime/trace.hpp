@@ -98,6 +98,7 @@ class trace_recorder {
     std::uint32_t id = 0;
     double start = 0;
     std::string woken_by;
+    std::string label;  // "task #3 'name'": the task may be freed before the run ends
     bool open = false;
     bool from_attach = false;
   };
@@ -111,6 +112,7 @@ class trace_recorder {
   void start_run(const detail::task_state& t) noexcept;
   void end_run(const char* stopped_because = nullptr) noexcept;
   void end_attach_run() noexcept;
+  [[nodiscard]] const detail::task_state* running_task() const noexcept;
   void emit(std::string event);
 
   event_loop* loop_ = nullptr;
