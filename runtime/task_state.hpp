@@ -111,7 +111,7 @@ class task_state {
 
   // --- used by waiters ---
   /// The one branch each costs when no timeout is active and no trace is recorded is the whole
-  /// price of timeout blame and tracing on the hot path (bench: BM_await_chain_overhead).
+  /// price of timeout blame and tracing on the hot path (bench/chains_bench.cpp).
   void park(waiter& w) noexcept {
     current_wait_ = &w;
     if (timed_scopes_ != 0) [[unlikely]] note_park_time();
