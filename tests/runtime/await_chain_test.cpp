@@ -93,7 +93,7 @@ CORIO_TEST(await_chain, the_dump_of_a_gather_of_sleeps_and_a_task_on_a_socket_is
   EXPECT_THROW(co_await sleepers, corio::cancelled);
 }
 
-CORIO_TEST(await_chain, a_task_not_started_yet_and_a_task_in_the_ready_queue_say_so) {
+CORIO_TEST(await_chain, a_task_that_has_not_run_yet_says_not_started_yet) {
   auto idle = corio::spawn(sleeper(1ms), "idle");
   std::ostringstream before;
   corio::dump_tasks(before);
