@@ -5,6 +5,7 @@
 // See docs/architecture.md for a guided tour of the source.
 #pragma once
 
+#include "runtime/await_chain.hpp"
 #include "runtime/cancel_scope.hpp"
 #include "runtime/condition.hpp"
 #include "runtime/debug.hpp"
@@ -24,6 +25,7 @@
 #include "runtime/task.hpp"
 #include "runtime/task_group.hpp"
 #include "runtime/timeout.hpp"
+#include "runtime/trace.hpp"
 #include "runtime/to_thread.hpp"
 #include "runtime/when_any.hpp"
 #include "timers/clock.hpp"

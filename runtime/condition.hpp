@@ -120,6 +120,8 @@ class condition::wait_awaiter final : public detail::list_waiter<wait_awaiter> {
     if (owner_->cancel_requested()) detail::throw_cancelled();
   }
 
+  [[nodiscard]] std::string describe() const override { return "condition"; }
+
   /// Cancelled while waiting for notify: leave that queue, then queue for the lock.
   bool on_cancel() noexcept override {
     cv_->waiters_.remove(*this);

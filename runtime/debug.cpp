@@ -1,16 +1,13 @@
 // runtime/debug.cpp — debug mode's descriptions and warnings (runtime/debug.hpp).
 #include "debug.hpp"
 
-#include <cxxabi.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
-#include <typeinfo>
 
+#include "await_chain.hpp"
 #include "event_loop.hpp"
 #include "log.hpp"
 #include "promise_base.hpp"
@@ -21,18 +18,16 @@ namespace {
 
 std::string site(const char* file, std::uint_least32_t line) { return std::string(file) + ":" + std::to_string(line); }
 
-// "corio::detail::sleep_awaiter" rather than the mangled "N5corio6detail13sleep_awaiterE".
-std::string type_name(const std::type_info& type) {
-  int status = 0;
-  const std::unique_ptr<char, void (*)(void*)> readable(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status),
-                                                        std::free);
-  return status == 0 && readable ? std::string(readable.get()) : std::string(type.name());
-}
-
 std::string milliseconds(duration d) {
   char text[32];
   std::snprintf(text, sizeof text, "%.1f ms", std::chrono::duration<double, std::milli>(d).count());
   return text;
+}
+
+// describe_await_chain's lines (one per frame, outermost first) joined into one log line.
+std::string one_line(std::string chain) {
+  for (std::size_t at = chain.find('\n'); at != std::string::npos; at = chain.find('\n', at)) chain.replace(at, 1, " -> ");
+  return chain;
 }
 
 }  // namespace
@@ -45,25 +40,10 @@ bool debug_requested_by_environment() noexcept {
   return requested;
 }
 
-// The frames are linked from the task's root through promise_base::awaiting(); each names the
-// coroutine function it runs. A parked task also says what it is parked on (at the moment of a
-// resumption it is not: wake() has already ended the wait).
-std::string describe_await_chain(const task_state& t) {
-  std::string chain;
-  std::size_t depth = 0;
-  for (const promise_base* frame = &t.root(); frame != nullptr; frame = frame->awaiting(), ++depth) {
-    if (depth > 0) chain += " -> ";
-    chain += site(frame->coroutine_file(), frame->coroutine_line());
-  }
-  chain += depth == 1 ? " (1 frame)" : " (" + std::to_string(depth) + " frames)";
-  if (const waiter* w = t.current_wait()) chain += ", parked on " + type_name(typeid(*w));
-  return chain;
-}
-
 std::string describe_resumption(const task_state& t) noexcept {
   try {
     return "task #" + std::to_string(t.id()) + " '" + std::string(t.name()) + "' spawned at " +
-           site(t.spawn_site().file_name(), t.spawn_site().line()) + ", resumed in " + describe_await_chain(t);
+           site(t.spawn_site().file_name(), t.spawn_site().line()) + ", resumed " + one_line(describe_await_chain(t));
   } catch (...) {
     return {};  // out of memory: the warning, if any, will say less
   }

@@ -44,11 +44,8 @@ class task_state;
 /// Is CORIO_DEBUG=1 in the environment? Read once per process.
 [[nodiscard]] bool debug_requested_by_environment() noexcept;
 
-/// What `t` is suspended in, outermost frame first: "a.cpp:10 -> b.cpp:31 (3 frames)". Called
-/// just before the task resumes; must not resume or change anything.
-[[nodiscard]] std::string describe_await_chain(const task_state& t);
-
-/// "task #3 'fetch' spawned at a.cpp:12, resumed in <await chain>"; see describe_await_chain.
+/// "task #3 'fetch' spawned at a.cpp:12, resumed in f at a.cpp:20 -> in g at b.cpp:31: ready to
+/// run": the task and its await chain (await_chain.hpp, describe_await_chain) on one line.
 /// Never throws: the loop calls it between popping a task and resuming it, where an exception
 /// would lose the task. Out of memory, it returns an empty string.
 [[nodiscard]] std::string describe_resumption(const task_state& t) noexcept;

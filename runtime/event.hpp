@@ -19,6 +19,7 @@
 #pragma once
 
 #include <coroutine>
+#include <string>
 
 #include "errors.hpp"
 #include "promise_base.hpp"
@@ -67,6 +68,8 @@ class event::awaiter final : public detail::list_waiter<awaiter> {
   void await_resume() const {
     if (owner_->cancel_requested()) detail::throw_cancelled();
   }
+
+  [[nodiscard]] std::string describe() const override { return "event"; }
 
  private:
   friend class event;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "thread_pool.hpp"
+#include "trace.hpp"
 
 namespace corio {
 namespace {
@@ -65,6 +66,7 @@ bool event_loop::inherited_through_fork() const noexcept {
 }
 
 event_loop::~event_loop() {
+  if (tracer_ != nullptr) std::exchange(tracer_, nullptr)->on_loop_destroyed();  // teardown is not traced
   // Cross-thread work first, while every task still exists: what was accepted runs (it may wake
   // a parked task, which only queues it); then threads that finish find the mailbox closed.
   {
@@ -118,6 +120,19 @@ bool event_loop::run_once() {
   return wait_for_work();
 }
 
+// One resumption: the task becomes the current one, with a fresh I/O budget. With a trace
+// recorder attached, the recorder runs it (and notes how it ended).
+void event_loop::resume(const detail::ready_entry& next) {
+  current_task_ = next.task;
+  ++resumptions_;
+  budget_ = io_budget_per_resumption;
+  if (tracer_ != nullptr) [[unlikely]] {
+    trace_recorder::run_traced(*this, next);
+  } else {
+    next.handle.resume();
+  }
+}
+
 // The hot path: debug mode costs one branch per batch here while off.
 void event_loop::run_ready_batch() {
   std::size_t n = std::min<std::size_t>(ready_.size(), event_interval_);
@@ -167,6 +182,7 @@ loop_metrics event_loop::metrics() const noexcept {
 // moved to `due` before any of them runs, so on_fire may arm or cancel any timer safely.
 void event_loop::fire_due_timers() {
   if (wheel_.empty()) return;
+  const detail::trace_phase phase(*this, tracer_, detail::wake_cause::timer);
   timers::timer_list due;
   wheel_.expire(clock_.now(), due);
   while (timers::timer_node* node = due.pop_front()) {
@@ -179,6 +195,7 @@ void event_loop::fire_due_timers() {
 // callbacks can have arrived then, and the mailbox says so itself.
 void event_loop::poll_io(std::optional<duration> timeout) {
   if (timeout != duration::zero() || poller_->registrations() > 0) {
+    const detail::trace_phase phase(*this, tracer_, detail::wake_cause::io);
     std::array<detail::poll_event, 128> events;
     ++polls_;
     const std::size_t n = poller_->wait(events, timeout);
@@ -197,6 +214,7 @@ bool event_loop::run_posted() {
 }
 
 void event_loop::run_chain(detail::posted_callback* chain) noexcept {
+  const detail::trace_phase phase(*this, tracer_, detail::wake_cause::thread);
   while (chain != nullptr) std::exchange(chain, chain->next_posted)->run();
 }
 
@@ -252,10 +270,12 @@ detail::task_state& event_loop::start_task(std::coroutine_handle<> frame, detail
   ++live_count_;
   ++tasks_spawned_;
   t->schedule(frame);
+  if (tracer_ != nullptr) [[unlikely]] tracer_->on_spawn(*t);
   return *t;
 }
 
 void event_loop::task_finished(detail::task_state& t) noexcept {
+  if (tracer_ != nullptr) [[unlikely]] tracer_->on_finish(t);
   (t.prev_live != nullptr ? t.prev_live->next_live : live_head_) = t.next_live;
   (t.next_live != nullptr ? t.next_live->prev_live : live_tail_) = t.prev_live;
   t.prev_live = t.next_live = nullptr;

@@ -68,6 +68,7 @@
 namespace corio {
 
 class thread_pool;  // thread_pool.hpp: only the loop's .cpp and to_thread.hpp need all of it
+class trace_recorder;  // trace.hpp
 
 namespace detail {
 
@@ -315,18 +316,16 @@ class event_loop {
   /// Which directions a task is parked on now (see poller::set_interest).
   void set_interest(int fd, bool read, bool write) noexcept { poller_->set_interest(fd, read, write); }
   void unwatch(int fd, liveness l = liveness::keeps_loop_alive) noexcept;
+  /// The trace recorder attached to this loop (trace_recorder::attach), or nullptr.
+  [[nodiscard]] trace_recorder* tracer() const noexcept { return tracer_; }
+  void set_tracer(trace_recorder* recorder) noexcept { tracer_ = recorder; }
   /// Where a thread job posts its completion; lives as long as the pool does.
   [[nodiscard]] detail::mailbox& mailbox() noexcept { return *mailbox_; }
 
  private:
   void run_ready_batch();
   void run_ready_batch_timed(std::size_t n);
-  void resume(const detail::ready_entry& next) {
-    current_task_ = next.task;
-    ++resumptions_;
-    budget_ = io_budget_per_resumption;
-    next.handle.resume();
-  }
+  void resume(const detail::ready_entry& next);
   void fire_due_timers();
   void poll_io(std::optional<duration> timeout);
   bool wait_for_work();
@@ -351,6 +350,7 @@ class event_loop {
   detail::task_state* live_tail_ = nullptr;
   std::size_t live_count_ = 0;
   detail::task_state* current_task_ = nullptr;
+  trace_recorder* tracer_ = nullptr;  // trace.hpp: off (nullptr) unless a recorder is attached
   std::uint64_t resumptions_ = 0;
   std::uint32_t next_task_id_ = 1;
   bool stop_requested_ = false;

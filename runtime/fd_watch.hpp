@@ -47,8 +47,10 @@
 
 #include <cerrno>
 #include <coroutine>
+#include <string>
 #include <system_error>
 
+#include "await_chain.hpp"
 #include "errors.hpp"
 #include "event_loop.hpp"
 #include "promise_base.hpp"
@@ -153,6 +155,10 @@ class fd_watch::awaiter final : public watch_waiter<awaiter> {
     return true;
   }
 
+  [[nodiscard]] std::string describe() const override {
+    return "fd " + std::to_string(watch_.fd_) + (direction_ == io_direction::read ? " readable" : " writable");
+  }
+
  private:
   friend class fd_watch;
   fd_watch& watch_;  // not touched after the wake-up: the watch may be gone by then
@@ -183,6 +189,10 @@ class fd_watch::pause_awaiter final : public watch_waiter<pause_awaiter>, public
   bool on_cancel() noexcept override {
     owner_->loop().disarm(*this);
     return list_waiter::on_cancel();
+  }
+
+  [[nodiscard]] std::string describe() const override {
+    return "pause on fd " + std::to_string(watch_.fd_) + ", due in " + format_seconds(deadline() - owner_->loop().now());
   }
 
  private:

@@ -21,11 +21,13 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <variant>
 #include <vector>
 
+#include "await_chain.hpp"
 #include "errors.hpp"
 #include "log.hpp"
 #include "outcome.hpp"
@@ -96,6 +98,13 @@ class gather_group final : public waiter, public completion_listener {
     return false;
   }
 
+  [[nodiscard]] std::string describe() const override {
+    const char* what = rule_ == finish_rule::all_settle ? "gather_settled" :
+                       rule_ == finish_rule::first_done_cancels ? "when_any" : "gather";
+    return std::string(what) + " of " + std::to_string(children_.size()) + " tasks, " +
+           std::to_string(remaining_) + " running";
+  }
+
   /// The child that cancelled the others (the first to fail, or to finish), or nullptr.
   [[nodiscard]] const task_state* first() const noexcept { return first_; }
 
@@ -152,11 +161,19 @@ void rethrow_first_failure(const gather_group& group, Handles&... handles) {
   std::rethrow_exception(error);
 }
 
+/// Spawns a child of a gather, naming as its spawn site the co_await of the gather (in the
+/// caller's code), not this header: task dumps then point at the user's line.
+template <class T>
+join_handle<T> spawn_child(task<T> t, corio::source_location gather_site) {
+  return spawn(std::move(t), {}, gather_site);
+}
+
 template <class T>
 std::vector<join_handle<T>> spawn_all(std::vector<task<T>>& tasks) {
+  const corio::source_location site = caller_site(corio::source_location::current());
   std::vector<join_handle<T>> handles;
   handles.reserve(tasks.size());
-  for (task<T>& t : tasks) handles.push_back(spawn(std::move(t)));
+  for (task<T>& t : tasks) handles.push_back(spawn_child(std::move(t), site));
   return handles;
 }
 
@@ -172,7 +189,8 @@ std::vector<task_state*> states_of(const std::vector<join_handle<T>>& handles) {
 
 template <class... T>
 task<std::tuple<detail::value_t<T>...>> gather(task<T>... tasks) {
-  std::tuple<join_handle<T>...> handles{spawn(std::move(tasks))...};
+  const corio::source_location site = detail::caller_site(corio::source_location::current());
+  std::tuple<join_handle<T>...> handles{detail::spawn_child(std::move(tasks), site)...};
   const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
   detail::gather_group group(states, detail::finish_rule::first_failure_cancels);
   co_await group;
@@ -199,7 +217,8 @@ task<std::vector<detail::value_t<T>>> gather(std::vector<task<T>> tasks) {
 
 template <class... T>
 task<std::tuple<outcome<T>...>> gather_settled(task<T>... tasks) {
-  std::tuple<join_handle<T>...> handles{spawn(std::move(tasks))...};
+  const corio::source_location site = detail::caller_site(corio::source_location::current());
+  std::tuple<join_handle<T>...> handles{detail::spawn_child(std::move(tasks), site)...};
   const auto states = std::apply([](auto&... h) { return std::array<detail::task_state*, sizeof...(T)>{h.state()...}; }, handles);
   detail::gather_group group(states, detail::finish_rule::all_settle);
   co_await group;

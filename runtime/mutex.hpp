@@ -67,7 +67,7 @@ class mutex {
 
  private:
   friend class condition;
-  detail::permit_pool pool_{1, 1};
+  detail::permit_pool pool_{1, 1, "mutex"};
 };
 
 }  // namespace corio

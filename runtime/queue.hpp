@@ -52,6 +52,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -255,6 +256,8 @@ class queue<T>::get_awaiter final : public detail::list_waiter<get_awaiter> {
     throw queue_shut_down(detail::get_after_shutdown);
   }
 
+  [[nodiscard]] std::string describe() const override { return "queue get (the queue is empty)"; }
+
  private:
   friend class queue;
   queue* queue_;
@@ -289,6 +292,10 @@ class queue<T>::put_awaiter final : public detail::list_waiter<put_awaiter> {
     if (accepted_) return;  // the item is in; see the contract for why cancellation waits
     if (this->owner_->cancel_requested() || !shut_out_) detail::throw_cancelled();
     throw queue_shut_down(detail::put_after_shutdown);
+  }
+
+  [[nodiscard]] std::string describe() const override {
+    return "queue put (the queue is full: " + std::to_string(queue_->size()) + " items)";
   }
 
  private:

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -49,7 +50,9 @@ class permit_waiter;
 /// count is 0, so `count_ > 0` implies nobody waits.
 class permit_pool {
  public:
-  permit_pool(std::size_t permits, std::size_t limit) noexcept : count_(permits), limit_(limit) {}
+  /// `kind` names the primitive in await chains ("semaphore", "mutex"): a string literal.
+  permit_pool(std::size_t permits, std::size_t limit, const char* kind = "semaphore") noexcept
+      : count_(permits), limit_(limit), kind_(kind) {}
 
   [[nodiscard]] std::size_t available() const noexcept { return count_; }
 
@@ -68,6 +71,7 @@ class permit_pool {
   waiter_list<permit_waiter> waiters_;
   std::size_t count_;
   std::size_t limit_;
+  const char* kind_;
 };
 
 /// A task waiting for a permit. `holding_` means a permit was taken or handed over for this
@@ -94,6 +98,10 @@ class permit_waiter : public list_waiter<permit_waiter> {
     }
     park_in(pool_->waiters_, h);
     return false;
+  }
+
+  [[nodiscard]] std::string describe() const override {
+    return std::string(pool_->kind_) + (pool_->limit_ == 1 ? " lock" : " permit");
   }
 
   /// After resumption: true if this waiter holds a permit, which now belongs to the caller.

@@ -211,6 +211,8 @@ class signal_set::awaiter final : public detail::list_waiter<awaiter> {
     return list_waiter::on_cancel();
   }
 
+  [[nodiscard]] std::string describe() const override { return "signal"; }  // for await chains
+
  private:
   friend class signal_set;
   signal_set* set_;

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <coroutine>
 
+#include "await_chain.hpp"
 #include "errors.hpp"
 #include "event_loop.hpp"
 #include "promise_base.hpp"
@@ -76,6 +77,11 @@ class sleep_awaiter final : public waiter, public timer_entry {
   bool on_cancel() noexcept override {
     owner_->loop().disarm(*this);
     return true;
+  }
+
+  [[nodiscard]] std::string describe() const override {
+    if (deadline() == time_point::max()) return "sleep, forever";
+    return "sleep, due in " + format_seconds(deadline() - owner_->loop().now());
   }
 
  private:

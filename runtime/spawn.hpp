@@ -24,6 +24,7 @@
 #include <coroutine>
 #include "source_location.hpp"
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -139,6 +140,12 @@ class join_handle<T>::awaiter final : public detail::waiter, public detail::comp
   bool on_cancel() noexcept override {
     joined_->set_listener(nullptr);  // the joined task runs on; only our wait ends
     return true;
+  }
+
+  [[nodiscard]] std::string describe() const override {
+    std::string text = "join of task #" + std::to_string(joined_->id());
+    if (!joined_->name().empty()) text += " '" + std::string(joined_->name()) + "'";
+    return text;
   }
 
  private:

@@ -104,6 +104,9 @@ class task_group {
       return false;
     }
     void children_done() noexcept { owner_->wake(*this); }
+    [[nodiscard]] std::string describe() const override {  // for await chains (await_chain.hpp)
+      return "task_group join (" + std::to_string(group_.running_) + " running)";
+    }
 
    private:
     task_group& group_;

@@ -9,6 +9,7 @@
 #include "errors.hpp"
 #include "event_loop.hpp"
 #include "log.hpp"
+#include "trace.hpp"
 
 namespace corio::detail {
 
@@ -30,6 +31,12 @@ void throw_cancelled() { throw cancelled{}; }
 bool handling_cancellation() noexcept {
   const std::type_info* type = abi::__cxa_current_exception_type();
   return type != nullptr && *type == typeid(cancelled);
+}
+
+void task_state::note_park_time() noexcept { parked_since_ = loop().now(); }
+
+void task_state::trace_wake(const waiter& w) noexcept {
+  if (trace_recorder* recorder = loop().tracer()) recorder->on_wake(*this, w);
 }
 
 void task_state::request_cancel() noexcept {

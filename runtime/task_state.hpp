@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "../timers/clock.hpp"
 #include "promise_base.hpp"
 #include "ready_queue.hpp"
 
@@ -39,6 +40,11 @@ class waiter {
   /// then return true to resume the task now (its await_resume throws corio::cancelled), or
   /// false when the wait must finish first (gather waits for its cancelled children).
   virtual bool on_cancel() noexcept = 0;
+
+  /// What the parked task waits for, for people: "sleep, due in 1.500 s", "fd 7 readable",
+  /// "join of task #4 'fetch'" (await_chain.hpp prints it). Only called while parked here, on
+  /// the loop's thread; debugging aid, so it may allocate.
+  [[nodiscard]] virtual std::string describe() const { return "an unnamed wait"; }
 
   std::coroutine_handle<> resume_point;  // the coroutine that suspended on this waiter
 
@@ -104,12 +110,28 @@ class task_state {
   void set_innermost_scope(cancel_scope* s) noexcept { innermost_scope_ = s; }
 
   // --- used by waiters ---
-  void park(waiter& w) noexcept { current_wait_ = &w; }
+  /// The one branch each costs when no timeout is active and no trace is recorded is the whole
+  /// price of timeout blame and tracing on the hot path (bench/chains_bench.cpp).
+  void park(waiter& w) noexcept {
+    current_wait_ = &w;
+    if (timed_scopes_ != 0) [[unlikely]] note_park_time();
+  }
   /// Ends the wait on `w` and queues its coroutine. Precondition: parked on `w`.
   void wake(waiter& w) {
+    if (traced_) [[unlikely]] trace_wake(w);
     current_wait_ = nullptr;
     schedule(w.resume_point);
   }
+
+  // --- timeout blame (timeout.hpp): while a limit is active, each park notes the time ---
+  void enter_timed_scope() noexcept { ++timed_scopes_; }
+  void leave_timed_scope() noexcept { --timed_scopes_; }
+  /// When the task last parked, if it did so inside a timeout (else time_point::min()).
+  [[nodiscard]] time_point parked_since() const noexcept { return parked_since_; }
+
+  // --- tracing (trace.hpp): a traced task reports its wake-ups to the loop's recorder ---
+  [[nodiscard]] bool traced() const noexcept { return traced_; }
+  void set_traced(bool on) noexcept { traced_ = on; }
   /// Queues `h` (a coroutine of this task) without a waiter: yield, first start.
   void schedule(std::coroutine_handle<> h) { ready_->push({h, this}); }
 
@@ -130,6 +152,8 @@ class task_state {
 
  private:
   [[nodiscard]] bool scoped_cancel_requested() const noexcept;
+  void note_park_time() noexcept;
+  void trace_wake(const waiter& w) noexcept;
   void destroy_frame() noexcept;
   void report_unretrieved_error() const noexcept;
 
@@ -142,7 +166,10 @@ class task_state {
   task_state* parent_;
   std::unique_ptr<const std::string> name_;  // only allocated for a non-empty name
   corio::source_location spawn_site_;
+  time_point parked_since_ = time_point::min();  // min: never noted
   std::uint32_t id_;  // for people reading logs; wraps after 4 billion spawns
+  std::uint8_t timed_scopes_ = 0;  // active timeouts in this task (they nest, but not 255 deep)
+  bool traced_ = false;
   bool cancel_requested_ = false;
   bool done_ = false;
   bool handle_alive_ = true;

@@ -4,8 +4,17 @@
 //   try {
 //     auto page = co_await corio::timeout(2s, fetch(url));
 //   } catch (const corio::timeout_error& e) {
-//     // e.what(): "corio::timeout: the 2.000 s limit set at fetch.cpp:12 (in main) expired after 2.000 s"
+//     // e.what(): "corio::timeout: the 2.000 s limit set at fetch.cpp:12 (in main) expired after
+//     //   2.000 s; the task had been parked for 1.200 s at client.cpp:88 (in read_body), waiting
+//     //   for fd 7 readable"
 //   }
+//
+// Timeout blame: the error says where the budget went — the await site the task was parked at
+// when the deadline fired (its innermost frame, see await_chain.hpp), what it waited for, and
+// how long it had been parked there (parked_at(), waiting_for(), parked_for()). While a limit
+// is active, each park of the task notes the time (task_state::park: one clock read, only
+// inside a timeout). A task that was not parked when the deadline fired (it was in the ready
+// queue) is blamed on its last await site with a parked time of zero.
 //
 // The work runs inline in the awaiting task, inside a cancel scope with a deadline. When the
 // deadline passes, the scope is cancelled: the work's current suspension throws
@@ -27,10 +36,12 @@
 #pragma once
 
 #include <chrono>
-#include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
+#include "await_chain.hpp"
 #include "cancel_scope.hpp"
 #include "errors.hpp"
 #include "event_loop.hpp"
@@ -40,11 +51,24 @@
 
 namespace corio {
 
+/// Where a task was when its time limit fired (see "Timeout blame" above).
+struct timeout_blame {
+  corio::source_location parked_at;  // line 0: unknown
+  duration parked_for{};
+  std::string waiting_for;
+};
+
 /// The time limit of a timeout()/timeout_at() expired and stopped the work.
 class timeout_error : public std::runtime_error {
  public:
-  timeout_error(corio::source_location where, duration limit, duration elapsed)
-      : std::runtime_error(describe(where, limit, elapsed)), where_(where), limit_(limit), elapsed_(elapsed) {}
+  using blame = timeout_blame;
+
+  timeout_error(corio::source_location where, duration limit, duration elapsed, blame b = timeout_blame())
+      : std::runtime_error(describe(where, limit, elapsed, b)),
+        where_(where),
+        limit_(limit),
+        elapsed_(elapsed),
+        blame_(std::make_shared<const blame>(std::move(b))) {}
 
   /// Where the limit that fired was set.
   [[nodiscard]] const corio::source_location& where() const noexcept { return where_; }
@@ -52,44 +76,63 @@ class timeout_error : public std::runtime_error {
   [[nodiscard]] duration limit() const noexcept { return limit_; }
   /// How long the work had run when the limit stopped it.
   [[nodiscard]] duration elapsed() const noexcept { return elapsed_; }
+  /// The co_await the task was suspended at when the deadline fired (line 0: unknown).
+  [[nodiscard]] const corio::source_location& parked_at() const noexcept { return blame_->parked_at; }
+  /// How long it had been parked there when the deadline fired.
+  [[nodiscard]] duration parked_for() const noexcept { return blame_->parked_for; }
+  /// What it was waiting for there ("fd 7 readable", "sleep, due in 3.000 s", "ready to run").
+  [[nodiscard]] const std::string& waiting_for() const noexcept { return blame_->waiting_for; }
 
  private:
-  static std::string describe(const corio::source_location& where, duration limit, duration elapsed) {
-    char text[512];
-    std::snprintf(text, sizeof text, "corio::timeout: the %.3f s limit set at %s:%u (in %s) expired after %.3f s",
-                  std::chrono::duration<double>(limit).count(), where.file_name(), static_cast<unsigned>(where.line()),
-                  where.function_name(), std::chrono::duration<double>(elapsed).count());
-    return text;
+  static std::string describe(const corio::source_location& where, duration limit, duration elapsed, const blame& b) {
+    std::string text = "corio::timeout: the " + detail::format_seconds(limit) + " limit set at " +
+                       detail::short_site(where) + " (in " + where.function_name() + ") expired after " +
+                       detail::format_seconds(elapsed);
+    if (b.parked_at.line() == 0) return text;
+    return text + "; the task had been parked for " + detail::format_seconds(b.parked_for) + " at " +
+           detail::short_site(b.parked_at) + " (in " + b.parked_at.function_name() + "), " + b.waiting_for;
   }
 
   corio::source_location where_;
   duration limit_;
   duration elapsed_;
+  std::shared_ptr<const blame> blame_;  // shared: exceptions are copied, and copies must not throw
 };
 
 namespace detail {
 
-/// A cancel scope that cancels itself when its deadline passes.
+/// Where task `t` is now, for a timeout_error (out of line: timeout_blame.cpp).
+[[nodiscard]] timeout_error::blame blame_of(const task_state& t) noexcept;
+
+/// A cancel scope that cancels itself when its deadline passes, noting first where the task
+/// was (timeout blame). While it exists, the task notes the time of each park.
 class deadline_scope final : public timer_entry {
  public:
-  deadline_scope(event_loop& loop, time_point deadline) : loop_(loop) { loop.arm(*this, deadline); }
+  deadline_scope(task_state& t, time_point deadline) : task_(t) {
+    t.loop().arm(*this, deadline);
+    t.enter_timed_scope();
+  }
   deadline_scope(const deadline_scope&) = delete;
   deadline_scope& operator=(const deadline_scope&) = delete;
   ~deadline_scope() {
-    if (armed()) loop_.disarm(*this);
+    task_.leave_timed_scope();
+    if (armed()) task_.loop().disarm(*this);
   }
 
   void on_fire() noexcept override {
     fired_ = true;
+    blame_ = blame_of(task_);
     scope.cancel();
   }
 
   [[nodiscard]] bool fired() const noexcept { return fired_; }
+  [[nodiscard]] timeout_error::blame take_blame() noexcept { return std::move(blame_); }
 
   cancel_scope scope;
 
  private:
-  event_loop& loop_;
+  task_state& task_;
+  timeout_error::blame blame_;
   bool fired_ = false;
 };
 
@@ -113,17 +156,19 @@ task<T> run_with_limit(time_limit limit, task<T> work, corio::source_location wh
   event_loop& loop = t.loop();
   const time_point start = loop.now();
   const time_point deadline = limit.relative ? saturating_add(start, limit.length) : limit.deadline;
+  timeout_error::blame blame;
   {
-    deadline_scope scope_with_timer(loop, deadline);
+    deadline_scope scope_with_timer(t, deadline);
     scope_entry entry(scope_with_timer.scope, t);
     try {
       co_return co_await std::move(work);
     } catch (const cancelled&) {
       if (!scope_with_timer.fired()) throw;  // cancelled from outside, not by this limit
     }
+    blame = scope_with_timer.take_blame();
   }
   if (t.cancel_requested()) throw_cancelled();  // an outer cancellation came too: it wins
-  throw timeout_error(where, deadline - start, loop.now() - start);
+  throw timeout_error(where, deadline - start, loop.now() - start, std::move(blame));
 }
 
 }  // namespace detail

@@ -39,6 +39,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -210,6 +211,8 @@ class [[nodiscard]] to_thread_awaiter final : public thread_job_waiter {
   }
 
   void on_job_done() noexcept override { owner_->wake(*this); }
+
+  [[nodiscard]] std::string describe() const override { return "to_thread job"; }
 
  private:
   thread_job<R>* job_;

@@ -7,7 +7,7 @@ echo "$out"
 expect() {
   printf '%s\n' "$out" | grep -E -q -- "$1" || { echo "FAIL: no line matches: $1" >&2; exit 1; }
 }
-expect "slow resumption: task #[0-9]+ 'worker' spawned at .*anti_patterns.cpp:[0-9]+, resumed in .*anti_patterns.cpp:[0-9]+ \(1 frame\) kept the loop busy for [0-9.]+ ms \(threshold 100.0 ms\)"
+expect "slow resumption: task #[0-9]+ 'worker' spawned at .*anti_patterns.cpp:[0-9]+, resumed in blocks_the_loop at anti_patterns.cpp:[0-9]+: ready to run kept the loop busy for [0-9.]+ ms \(threshold 100.0 ms\)"
 expect "sleep_for\(300ms\) in a task +: the heartbeat \(every 20 ms\) stalled for +[0-9]+ ms; debug mode reported [1-9]"
 expect "fix: co_await corio::sleep\(300ms\) +: the heartbeat"
 expect "fix: co_await corio::to_thread\(blocking_call\) *: the heartbeat"

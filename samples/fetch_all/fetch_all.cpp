@@ -16,6 +16,9 @@
 //   --sequential-count S   how many URLs the sequential half fetches (default: all of them;
 //                          at 1000 x 100 ms it would take 100 s)
 //   --skip-sequential      the same as --sequential-count 0
+//   --trace FILE           record what the loop did (corio::trace_recorder) and write it to
+//                          FILE as Chrome trace JSON: open it in ui.perfetto.dev or
+//                          chrome://tracing, or draw it with scripts/plot_trace.py
 // Descriptors: each concurrent request holds a client socket AND, the server being in this
 // process, a server socket: 2 x limit descriptors. The program raises its soft RLIMIT_NOFILE
 // to the hard limit when it needs more (see `ulimit -n`, `ulimit -Hn`).
@@ -46,6 +49,7 @@ struct settings {
   std::optional<std::size_t> limit;       // default: count
   std::optional<std::size_t> sequential;  // default: count
   std::vector<std::string> urls;          // given on the command line
+  std::string trace;                      // --trace FILE, or empty
 };
 
 /// The embedded server's handler: "/delay/250ms?i=3" answers after 250 ms.
@@ -149,6 +153,23 @@ corio::task<int> demo(const settings& s) {
   co_return 0;
 }
 
+/// Runs `work` with a trace recorder attached to the loop, and saves the trace to `path` when
+/// it ends (also when it fails: a trace of a failure is the one you want most).
+corio::task<int> with_trace(corio::task<int> work, std::string path) {
+  corio::trace_recorder trace;
+  trace.attach(*corio::event_loop::current());
+  int rc = 1;
+  try {
+    rc = co_await std::move(work);
+  } catch (...) {
+    trace.save(path);
+    throw;
+  }
+  trace.save(path);
+  std::printf("trace written to %s (open it in ui.perfetto.dev or chrome://tracing)\n", path.c_str());
+  co_return rc;
+}
+
 /// Makes room for `needed` descriptors, up to the hard limit; says so when it cannot.
 void raise_descriptor_limit(std::size_t needed) {
   rlimit limits{};
@@ -170,7 +191,8 @@ bool parse_number(const char* text, std::size_t& out) {
 int usage(const char* program) {
   std::fprintf(stderr,
                "usage: %s [--count N] [--delay-ms D] [--limit L] [--sequential-count S | --skip-sequential]\n"
-               "       %s URL...\n",
+               "          [--trace FILE]\n"
+               "       %s [--trace FILE] URL...\n",
                program, program);
   return 2;
 }
@@ -193,6 +215,8 @@ int main(int argc, char** argv) {
       s.limit = value, ++i;
     } else if (arg == "--sequential-count" && has_value) {
       s.sequential = value, ++i;
+    } else if (arg == "--trace" && i + 1 < argc) {
+      s.trace = argv[++i];
     } else if (!arg.starts_with("-")) {
       s.urls.emplace_back(arg);
     } else {
@@ -200,10 +224,16 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    if (!s.urls.empty()) return corio::run(fetch_given(s));
-    const std::size_t limit = s.limit.value_or(s.count);
-    raise_descriptor_limit(2 * (limit == 0 ? s.count : limit) + 64);
-    return corio::run(demo(s));
+    corio::task<int> work;
+    if (!s.urls.empty()) {
+      work = fetch_given(s);
+    } else {
+      const std::size_t limit = s.limit.value_or(s.count);
+      raise_descriptor_limit(2 * (limit == 0 ? s.count : limit) + 64);
+      work = demo(s);
+    }
+    if (!s.trace.empty()) work = with_trace(std::move(work), s.trace);
+    return corio::run(std::move(work));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fetch_all: %s\n", e.what());
     return 1;
