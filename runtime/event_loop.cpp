@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -30,6 +34,27 @@ class running_scope {
   ~running_scope() { running_loop = nullptr; }
 };
 
+// options::shuffle_seed, else CORIO_SHUFFLE_SEED, else 0 (off).
+std::uint64_t resolve_shuffle_seed(std::optional<std::uint64_t> chosen) {
+  if (chosen) return *chosen;
+  const char* text = std::getenv("CORIO_SHUFFLE_SEED");
+  if (text == nullptr || *text == '\0') return 0;
+  std::uint64_t seed = 0;
+  const char* end = text + std::strlen(text);
+  const auto [stop, error] = std::from_chars(text, end, seed);
+  if (error != std::errc() || stop != end)
+    throw std::invalid_argument(std::string("corio: CORIO_SHUFFLE_SEED is not a decimal number: ") + text);
+  return seed;
+}
+
+// Once per seed, not once per loop: a test program makes hundreds of loops with the same seed.
+void log_shuffle_seed(std::uint64_t seed) noexcept {
+  static std::atomic<std::uint64_t> last_logged{0};
+  if (seed == 0 || last_logged.exchange(seed) == seed) return;
+  detail::log_info("ready-queue shuffle on: seed " + std::to_string(seed) + " (replay with CORIO_SHUFFLE_SEED=" +
+                   std::to_string(seed) + ")");
+}
+
 }  // namespace
 
 event_loop::event_loop(options opts)
@@ -39,7 +64,11 @@ event_loop::event_loop(options opts)
       wheel_(clock_.now()),
       poller_(detail::make_poller(opts.backend)),
       mailbox_(std::make_shared<detail::mailbox>(*poller_)),
-      pool_size_(opts.thread_pool_size) {}
+      pool_size_(opts.thread_pool_size),
+      shuffle_seed_(resolve_shuffle_seed(opts.shuffle_seed)) {
+  ready_.set_shuffle_seed(shuffle_seed_);
+  log_shuffle_seed(shuffle_seed_);
+}
 
 event_loop::~event_loop() {
   // Cross-thread work first, while every task still exists: what was accepted runs (it may wake
@@ -92,7 +121,7 @@ bool event_loop::run_once() {
 
 void event_loop::run_ready_batch() {
   for (std::size_t n = std::min<std::size_t>(ready_.size(), event_interval_); n > 0; --n) {
-    const detail::ready_entry next = ready_.pop();
+    const detail::ready_entry next = ready_.pop(n);  // n: entries of this turn still queued
     current_task_ = next.task;
     ++resumptions_;
     budget_ = io_budget_per_resumption;
