@@ -106,6 +106,15 @@ inline void run_test(task<> body, options opts = {}, corio::source_location wher
   }
 }
 
+/// Options that keep the ready queue FIFO even under CORIO_SHUFFLE_SEED: for a test that watches
+/// an order corio documents (waiters woken in the order they waited) through the order in which
+/// the woken tasks run, which is otherwise not promised.
+inline options fifo_order() {
+  options opts;
+  opts.shuffle_seed = 0;
+  return opts;
+}
+
 }  // namespace corio::testing
 
 /// ASSERT_* cannot be used in a coroutine (it expands to `return`); this is the co_return form.
@@ -115,6 +124,12 @@ inline void run_test(task<> body, options opts = {}, corio::source_location wher
     co_return;                                                         \
   } else                                                               \
     (void)0
+
+/// CORIO_TEST run with `opts`, an expression of type corio::testing::options.
+#define CORIO_TEST_WITH(suite, name, opts)                                                       \
+  static ::corio::task<> corio_test_body_##suite##_##name();                                     \
+  TEST(suite, name) { ::corio::testing::run_test(corio_test_body_##suite##_##name(), (opts)); } \
+  static ::corio::task<> corio_test_body_##suite##_##name()
 
 /// Defines a GoogleTest test whose body is a coroutine (it may co_await) run by run_test().
 #define CORIO_TEST(suite, name)                                                 \

@@ -104,20 +104,25 @@ inline std::size_t open_descriptor_count() {
   return error ? 0 : n;
 }
 
+/// What was true when the cancellation was sent, for judge().
+struct cancel_delivery {
+  bool sent = false;
+  bool must_surface = false;            // the root was parked, or not started yet
+  std::uint64_t throws_at_cancel = 0;   // detail::cancellations_thrown() then
+};
+
 /// Steps `loop` one resumption at a time until `root` finished, cancelling it before the
-/// `point`-th resumption (0: never). Returns false on a hang; sets `cancel_sent` to whether that
-/// happened, `must_surface` to whether the root was parked or unstarted then, and
-/// `throws_at_cancel` to detail::cancellations_thrown() then.
+/// `point`-th resumption (0: never), as recorded in `delivery`. Returns false on a hang.
 inline bool step_until_done(event_loop& loop, join_handle<void>& root, std::size_t point, const cancel_options& opts,
-                            bool& cancel_sent, bool& must_surface, std::uint64_t& throws_at_cancel) {
+                            cancel_delivery& delivery) {
   const auto real_start = std::chrono::steady_clock::now();
   const corio::detail::stop_loop_when_done stopper(loop, root.state());
   while (!root.done()) {
-    if (point != 0 && !cancel_sent && loop.resumptions() == point - 1) {
-      must_surface = point == 1 || root.state()->current_wait() != nullptr;
-      throws_at_cancel = corio::detail::cancellations_thrown();
+    if (point != 0 && !delivery.sent && loop.resumptions() == point - 1) {
+      delivery.must_surface = point == 1 || root.state()->current_wait() != nullptr;
+      delivery.throws_at_cancel = corio::detail::cancellations_thrown();
       root.cancel();
-      cancel_sent = true;
+      delivery.sent = true;
     }
     if (!loop.run_once() && !root.done()) {
       ADD_FAILURE() << "hang: the scenario waits but nothing can wake it; live tasks: "
@@ -133,12 +138,11 @@ inline bool step_until_done(event_loop& loop, join_handle<void>& root, std::size
 }
 
 /// Classifies how the finished root ended (see the top); reports the forbidden endings.
-inline cancel_outcome judge(join_handle<void>& root, std::size_t point, bool cancel_sent, bool must_surface,
-                            std::uint64_t throws_at_cancel) {
+inline cancel_outcome judge(join_handle<void>& root, std::size_t point, const cancel_delivery& delivery) {
   try {
     root.result();
   } catch (const cancelled&) {
-    if (cancel_sent) return cancel_outcome::surfaced;
+    if (delivery.sent) return cancel_outcome::surfaced;
     ADD_FAILURE() << "the scenario ended with corio::cancelled that nobody asked for";
     return cancel_outcome::failed;
   } catch (...) {
@@ -146,12 +150,12 @@ inline cancel_outcome judge(join_handle<void>& root, std::size_t point, bool can
     return cancel_outcome::failed;
   }
   if (point == 0) return cancel_outcome::completed;
-  if (!cancel_sent) return cancel_outcome::not_reached;
-  if (must_surface) {
+  if (!delivery.sent) return cancel_outcome::not_reached;
+  if (delivery.must_surface) {
     ADD_FAILURE() << "cancellation swallowed: the scenario was parked when cancelled, yet returned normally";
     return cancel_outcome::failed;
   }
-  if (corio::detail::cancellations_thrown() != throws_at_cancel) {
+  if (corio::detail::cancellations_thrown() != delivery.throws_at_cancel) {
     ADD_FAILURE() << "cancellation swallowed: corio::cancelled was thrown in the scenario after the cancel, "
                      "yet it returned normally";
     return cancel_outcome::failed;
@@ -168,12 +172,10 @@ cancel_outcome run_cancelled_at(Scenario& scenario, Check& check, cancel_run run
     State state{};
     event_loop loop({.clock = opts.real_clock ? corio::clock::steady() : corio::clock::manual(), .event_interval = 1});
     join_handle<void> root = corio::detail::spawn_on(loop, scenario(state), "scenario", where);
-    bool cancel_sent = false;
-    bool must_surface = false;
-    std::uint64_t throws_at_cancel = 0;
-    const bool finished = step_until_done(loop, root, run.point, opts, cancel_sent, must_surface, throws_at_cancel);
+    cancel_delivery delivery;
+    const bool finished = step_until_done(loop, root, run.point, opts, delivery);
     resumptions = loop.resumptions();
-    run.outcome = finished ? judge(root, run.point, cancel_sent, must_surface, throws_at_cancel) : cancel_outcome::failed;
+    run.outcome = finished ? judge(root, run.point, delivery) : cancel_outcome::failed;
     if (finished) {
       EXPECT_EQ(loop.live_tasks(), 0u) << "the scenario finished but left tasks running: "
                                        << corio::detail::describe_live_tasks(loop);
