@@ -228,7 +228,7 @@ CORIO_TEST(server, serve_binds_and_serves_until_cancelled) {
   const net::address at = listening.local_address();
   listening.close();  // serve() binds it again (SO_REUSEADDR)
   auto serving = spawn(net::serve(at, echo));
-  co_await yield();
+  co_await testing_support::until_parked(serving);  // it listens (one yield may not let it start)
   EXPECT_EQ(co_await echo_client(at, 1, 2), 2);
   serving.cancel();
   EXPECT_THROW(co_await serving, corio::cancelled);
