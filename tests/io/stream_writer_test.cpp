@@ -189,7 +189,11 @@ CORIO_TEST(connection, close_aborts_a_parked_read_and_drain_with_ecanceled) {
   for (int i = 0; i < 16; ++i) conn.writer().write(std::string(1 << 20, 'q'));
   auto read = corio::spawn(conn.reader().readline());
   auto drained = corio::spawn(conn.writer().drain());
-  co_await testing_support::until_parked(drained);  // a single yield may not let it start
+  // Both must be parked when close() comes (one yield started them only in FIFO order; under a
+  // shuffle seed the reader started after close() and met EBADF instead).
+  co_await testing_support::until_parked(read);
+  co_await testing_support::until_parked(drained);
+  CORIO_ASSERT(testing_support::parked(read) && testing_support::parked(drained));
   conn.close();
   EXPECT_FALSE(read.done()) << "never inside close()";
   try {
