@@ -1,6 +1,7 @@
 // runtime/errors.hpp — the exception types the runtime throws.
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <stdexcept>
 
@@ -34,6 +35,10 @@ namespace detail {
 /// Throws corio::cancelled. Out of line and without any local that needs destroying, so the
 /// unwinder finds no cleanup to run in it (a landing pad here doubled the cost of a cancel).
 [[noreturn]] void throw_cancelled();
+
+/// How many corio::cancelled this thread has thrown so far (for runtime/testing_cancel.hpp,
+/// which tells a cancellation that was delivered and then swallowed from one never delivered).
+[[nodiscard]] std::uint64_t cancellations_thrown() noexcept;
 
 /// True when the exception being handled (inside a catch block) is exactly corio::cancelled.
 /// Asks the C++ ABI for its type instead of rethrowing it to look (a second unwind).

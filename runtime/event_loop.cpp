@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -46,6 +50,27 @@ class running_scope {
   ~running_scope() { running_loop = nullptr; }
 };
 
+// options::shuffle_seed, else CORIO_SHUFFLE_SEED, else 0 (off).
+std::uint64_t resolve_shuffle_seed(std::optional<std::uint64_t> chosen) {
+  if (chosen) return *chosen;
+  const char* text = std::getenv("CORIO_SHUFFLE_SEED");
+  if (text == nullptr || *text == '\0') return 0;
+  std::uint64_t seed = 0;
+  const char* end = text + std::strlen(text);
+  const auto [stop, error] = std::from_chars(text, end, seed);
+  if (error != std::errc() || stop != end)
+    throw std::invalid_argument(std::string("corio: CORIO_SHUFFLE_SEED is not a decimal number: ") + text);
+  return seed;
+}
+
+// Once per seed, not once per loop: a test program makes hundreds of loops with the same seed.
+void log_shuffle_seed(std::uint64_t seed) noexcept {
+  static std::atomic<std::uint64_t> last_logged{0};
+  if (seed == 0 || last_logged.exchange(seed) == seed) return;
+  detail::log_info("ready-queue shuffle on: seed " + std::to_string(seed) + " (replay with CORIO_SHUFFLE_SEED=" +
+                   std::to_string(seed) + ")");
+}
+
 }  // namespace
 
 event_loop::event_loop(options opts)
@@ -56,10 +81,14 @@ event_loop::event_loop(options opts)
       poller_(detail::make_poller(opts.backend)),
       mailbox_(std::make_shared<detail::mailbox>(*poller_)),
       pool_size_(opts.thread_pool_size),
+      shuffle_seed_(resolve_shuffle_seed(opts.shuffle_seed)),
       debug_(opts.debug == debug_mode::on ||
              (opts.debug == debug_mode::from_environment && detail::debug_requested_by_environment())),
       slow_resumption_(opts.slow_resumption),
-      fork_generation_(current_fork_generation()) {}
+      fork_generation_(current_fork_generation()) {
+  ready_.set_shuffle_seed(shuffle_seed_);
+  log_shuffle_seed(shuffle_seed_);
+}
 
 bool event_loop::inherited_through_fork() const noexcept {
   return forks_seen.load(std::memory_order_relaxed) != fork_generation_;
@@ -140,7 +169,7 @@ void event_loop::run_ready_batch() {
     run_ready_batch_timed(n);
     return;
   }
-  for (; n > 0; --n) resume(ready_.pop());
+  for (; n > 0; --n) resume(ready_.pop(n));  // n: entries of this turn still queued (the shuffle's window)
   current_task_ = nullptr;
 }
 
@@ -149,7 +178,7 @@ void event_loop::run_ready_batch() {
 void event_loop::run_ready_batch_timed(std::size_t n) {
   using real_clock = std::chrono::steady_clock;
   for (; n > 0; --n) {
-    const detail::ready_entry next = ready_.pop();
+    const detail::ready_entry next = ready_.pop(n);
     const std::string resumed = detail::describe_resumption(*next.task);
     const real_clock::time_point start = real_clock::now();
     resume(next);

@@ -209,6 +209,12 @@ class event_loop {
     /// The readiness API (poller.hpp): automatic = CORIO_POLLER from the environment, else the
     /// platform's best. Throws std::invalid_argument for one this platform lacks.
     poller_backend backend = poller_backend::automatic;
+    /// Ready-queue shuffle, a debugging aid (ready_queue.hpp): a non-zero seed runs ready tasks
+    /// in a seeded random order instead of FIFO, to flush out code that relies on an order corio
+    /// does not promise; 0 keeps FIFO. Unset: CORIO_SHUFFLE_SEED from the environment, else 0.
+    /// The seed in use is logged once (info level) so that a failing run can be replayed.
+    /// Throws std::invalid_argument for a CORIO_SHUFFLE_SEED that is not a decimal number.
+    std::optional<std::uint64_t> shuffle_seed = std::nullopt;
   };
 
   event_loop() : event_loop(options{}) {}
@@ -262,6 +268,8 @@ class event_loop {
   [[nodiscard]] loop_metrics metrics() const noexcept;
   /// Is debug mode on for this loop (runtime/debug.hpp)?
   [[nodiscard]] bool debug() const noexcept { return debug_; }
+  /// The ready-queue shuffle's seed (options::shuffle_seed), or 0 when ready tasks run FIFO.
+  [[nodiscard]] std::uint64_t shuffle_seed() const noexcept { return shuffle_seed_; }
   /// to_thread jobs submitted whose completion has not reached the loop yet (cancelled ones too).
   [[nodiscard]] std::size_t thread_jobs_in_flight() const noexcept { return thread_jobs_; }
 
@@ -352,6 +360,7 @@ class event_loop {
   detail::task_state* current_task_ = nullptr;
   trace_recorder* tracer_ = nullptr;  // trace.hpp: off (nullptr) unless a recorder is attached
   std::uint64_t resumptions_ = 0;
+  std::uint64_t shuffle_seed_ = 0;
   std::uint32_t next_task_id_ = 1;
   bool stop_requested_ = false;
   // Metrics (runtime/metrics.hpp) that no other member already counts.

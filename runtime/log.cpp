@@ -61,4 +61,11 @@ void log_warning(std::string_view message) noexcept {
   }
 }
 
+void log_info(std::string_view message) noexcept {
+  try {
+    logger().info("{}", message);
+  } catch (...) {
+  }
+}
+
 }  // namespace corio::detail

@@ -19,6 +19,9 @@ void log_suppressed_exception(std::string_view context, const std::exception_ptr
 
 void log_warning(std::string_view message) noexcept;
 
+/// Shown only when CORIO_LOG=info or more verbose (the ready-queue shuffle's seed).
+void log_info(std::string_view message) noexcept;
+
 /// The text of an exception for a log line: what() for std::exception, a fixed text otherwise.
 [[nodiscard]] std::string describe_exception(const std::exception_ptr& error);
 

@@ -26,7 +26,16 @@ task_state::task_state(ready_queue& ready, std::coroutine_handle<> frame, promis
   root.owner_ = this;
 }
 
-void throw_cancelled() { throw cancelled{}; }
+namespace {
+thread_local std::uint64_t cancelled_throws = 0;
+}  // namespace
+
+void throw_cancelled() {
+  ++cancelled_throws;
+  throw cancelled{};
+}
+
+std::uint64_t cancellations_thrown() noexcept { return cancelled_throws; }
 
 bool handling_cancellation() noexcept {
   const std::type_info* type = abi::__cxa_current_exception_type();

@@ -16,6 +16,8 @@
 //   * if, after the loop cancelled and drained what was left, any task, timer or descriptor
 //     registration remains;
 //   * with the body's exception, which is rethrown for GoogleTest to report.
+// When the ready-queue shuffle is on (CORIO_SHUFFLE_SEED, see event_loop::options), every
+// failure message of the test carries the seed, so the failing order can be replayed.
 // Inside the body use EXPECT_*, or CORIO_ASSERT(condition) to stop the test: ASSERT_* expands
 // to a plain `return`, which a coroutine cannot contain.
 #pragma once
@@ -23,6 +25,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
 #include "source_location.hpp"
 
 #include "errors.hpp"
@@ -37,6 +43,8 @@ struct options {
   duration virtual_limit = std::chrono::hours(24 * 365 * 100);  // a century: far-future timers are legitimate
   std::chrono::steady_clock::duration real_limit = std::chrono::seconds(60);
   corio::clock clock = corio::clock::manual();
+  /// event_loop::options::shuffle_seed: unset follows CORIO_SHUFFLE_SEED; 0 pins FIFO order.
+  std::optional<std::uint64_t> shuffle_seed = std::nullopt;
 };
 
 /// Options for a body about real elapsed time (sleeps or timeouts that must really pass, real
@@ -80,10 +88,19 @@ inline bool drive(event_loop& loop, const join_handle<void>& main, const options
   return true;
 }
 
+/// Adds the shuffle seed to every failure reported while the result lives (nothing when off).
+inline std::unique_ptr<::testing::ScopedTrace> trace_shuffle_seed(const event_loop& loop) {
+  if (loop.shuffle_seed() == 0) return nullptr;
+  const std::string seed = std::to_string(loop.shuffle_seed());
+  return std::make_unique<::testing::ScopedTrace>(__FILE__, __LINE__,
+                                                  "ready-queue shuffle seed " + seed + " (replay: CORIO_SHUFFLE_SEED=" + seed + ")");
+}
+
 }  // namespace detail
 
 inline void run_test(task<> body, options opts = {}, corio::source_location where = corio::source_location::current()) {
-  event_loop loop({.clock = opts.clock});
+  event_loop loop({.clock = opts.clock, .shuffle_seed = opts.shuffle_seed});
+  const auto seed_note = detail::trace_shuffle_seed(loop);
   join_handle<void> main = corio::detail::spawn_on(loop, std::move(body), "test body", where);
   const bool finished = detail::drive(loop, main, opts);
   if (finished && loop.live_tasks() != 0)
@@ -98,6 +115,15 @@ inline void run_test(task<> body, options opts = {}, corio::source_location wher
   }
 }
 
+/// Options that keep the ready queue FIFO even under CORIO_SHUFFLE_SEED: for a test that watches
+/// an order corio documents (waiters woken in the order they waited) through the order in which
+/// the woken tasks run, which is otherwise not promised.
+inline options fifo_order() {
+  options opts;
+  opts.shuffle_seed = 0;
+  return opts;
+}
+
 }  // namespace corio::testing
 
 /// ASSERT_* cannot be used in a coroutine (it expands to `return`); this is the co_return form.
@@ -107,6 +133,12 @@ inline void run_test(task<> body, options opts = {}, corio::source_location wher
     co_return;                                                         \
   } else                                                               \
     (void)0
+
+/// CORIO_TEST run with `opts`, an expression of type corio::testing::options.
+#define CORIO_TEST_WITH(suite, name, opts)                                                       \
+  static ::corio::task<> corio_test_body_##suite##_##name();                                     \
+  TEST(suite, name) { ::corio::testing::run_test(corio_test_body_##suite##_##name(), (opts)); } \
+  static ::corio::task<> corio_test_body_##suite##_##name()
 
 /// Defines a GoogleTest test whose body is a coroutine (it may co_await) run by run_test().
 #define CORIO_TEST(suite, name)                                                 \

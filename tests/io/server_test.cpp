@@ -193,7 +193,9 @@ CORIO_TEST(server, closing_before_serving_makes_serve_forever_return_at_once) {
 CORIO_TEST(server, serve_forever_runs_once_at_a_time) {
   net::server srv(net::address::loopback(0), echo);
   auto serving = spawn(srv.serve_forever());
-  co_await yield();
+  // Not just one yield: whether `serving` or this body runs first in the next turn is not promised.
+  co_await testing_support::within_100_turns([&] { return srv.is_serving(); });
+  CORIO_ASSERT(srv.is_serving());
   bool refused = false;
   try {
     co_await srv.serve_forever();
@@ -226,7 +228,7 @@ CORIO_TEST(server, serve_binds_and_serves_until_cancelled) {
   const net::address at = listening.local_address();
   listening.close();  // serve() binds it again (SO_REUSEADDR)
   auto serving = spawn(net::serve(at, echo));
-  co_await yield();
+  co_await testing_support::until_parked(serving);  // it listens (one yield may not let it start)
   EXPECT_EQ(co_await echo_client(at, 1, 2), 2);
   serving.cancel();
   EXPECT_THROW(co_await serving, corio::cancelled);

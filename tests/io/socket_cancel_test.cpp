@@ -51,7 +51,10 @@ CORIO_TEST(socket_cancel, a_read_cancelled_while_parked_consumes_nothing_and_the
   EXPECT_EQ(co_await read_some_text(client), "sent after the cancel");
 }
 
-CORIO_TEST(socket_cancel, a_read_cancelled_after_its_data_woke_it_leaves_the_data_for_the_next_read) {
+// FIFO pinned: the body must look at the reader after its wake-up and before it resumes, an
+// interleaving of one turn that only FIFO order guarantees.
+CORIO_TEST_WITH(socket_cancel, a_read_cancelled_after_its_data_woke_it_leaves_the_data_for_the_next_read,
+                corio::testing::fifo_order()) {
   auto [client, server] = co_await connect_tcp_pair();
   auto reading = corio::spawn(read_some_text(client));
   co_await until_parked(reading);
@@ -142,7 +145,7 @@ CORIO_TEST(socket_cancel, dropping_the_handle_of_a_parked_reader_unregisters_it_
     co_await until_parked(reading);
     CORIO_ASSERT(parked(reading));
   }  // dropped: cancelled
-  co_await corio::yield();
+  co_await within_100_turns([&] { return counter.alive == 0; });  // it unwinds on a later turn
   EXPECT_EQ(counter.alive, 0);
   co_await server.write_all("nobody waits");  // readiness for a waiter that is gone
   co_await corio::sleep(1ms);

@@ -93,7 +93,10 @@ CORIO_TEST(socket_faults, writing_to_a_peer_that_closed_fails_with_epipe_or_econ
 }
 
 // T-07: an error or hang-up counts as both readable and writable, on both backends.
-CORIO_TEST(socket_faults, a_reset_wakes_both_a_parked_reader_and_a_parked_writer_once_each) {
+// FIFO pinned: which of the two woken tasks meets the reset's errno first is decided by the
+// order they run, which only a FIFO ready queue keeps in wake order (reader first).
+CORIO_TEST_WITH(socket_faults, a_reset_wakes_both_a_parked_reader_and_a_parked_writer_once_each,
+                corio::testing::fifo_order()) {
   auto [client, server] = co_await connect_tcp_pair();
   std::array<char, 64> buf;
   auto reading = corio::spawn(error_of(client.read_some(buf)), "reader");

@@ -176,7 +176,7 @@ CORIO_TEST(stream_writer, a_drain_parked_when_the_peer_resets_rethrows_the_error
   const std::string block(1 << 20, 'z');
   for (int i = 0; i < 16; ++i) conn.writer().write(block);
   auto drained = corio::spawn(conn.writer().drain());
-  co_await corio::yield();
+  co_await testing_support::until_parked(drained);  // a single yield may not let it start
   reset_connection(peer);
   EXPECT_THROW(co_await drained, std::system_error);
 }
@@ -189,7 +189,11 @@ CORIO_TEST(connection, close_aborts_a_parked_read_and_drain_with_ecanceled) {
   for (int i = 0; i < 16; ++i) conn.writer().write(std::string(1 << 20, 'q'));
   auto read = corio::spawn(conn.reader().readline());
   auto drained = corio::spawn(conn.writer().drain());
-  co_await corio::yield();
+  // Both must be parked when close() comes (one yield started them only in FIFO order; under a
+  // shuffle seed the reader started after close() and met EBADF instead).
+  co_await testing_support::until_parked(read);
+  co_await testing_support::until_parked(drained);
+  CORIO_ASSERT(testing_support::parked(read) && testing_support::parked(drained));
   conn.close();
   EXPECT_FALSE(read.done()) << "never inside close()";
   try {

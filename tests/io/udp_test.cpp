@@ -39,7 +39,7 @@ CORIO_TEST(udp, a_receiver_parked_before_the_datagram_is_sent_wakes_with_it) {
   auto b = net::udp_socket::bind(net::address::loopback(0));
   std::array<char, 64> buf;
   auto receiving = corio::spawn(b.recv_from(buf));
-  co_await corio::yield();  // let it park
+  co_await testing_support::until_parked(receiving);  // a single yield may not let it start
   co_await a.send_to("late", b.local_address());
   const net::datagram got = co_await receiving;
   EXPECT_EQ(std::string_view(buf.data(), got.size), "late");

@@ -83,7 +83,9 @@ CORIO_TEST(condition, wait_releases_the_lock_and_takes_it_again_before_returning
   EXPECT_FALSE(m.is_locked());
 }
 
-CORIO_TEST(condition, notify_wakes_the_oldest_waiters_and_notify_all_wakes_the_rest) {
+// FIFO pinned: waiters are served in the order they began to wait (documented), and the test
+// sees that order through the order the woken tasks run, which only a FIFO ready queue keeps.
+CORIO_TEST_WITH(condition, notify_wakes_the_oldest_waiters_and_notify_all_wakes_the_rest, corio::testing::fifo_order()) {
   corio::mutex m;
   corio::condition cv(m);
   names out;

@@ -21,7 +21,9 @@ corio::task<> wait_and_append(corio::event& e, std::vector<std::string>& out, st
 
 }  // namespace
 
-CORIO_TEST(event, set_wakes_every_waiter_in_the_order_they_began_to_wait) {
+// FIFO pinned: the waiters are woken in order (documented), and the test sees that order through
+// the order the woken tasks run, which only a FIFO ready queue keeps.
+CORIO_TEST_WITH(event, set_wakes_every_waiter_in_the_order_they_began_to_wait, corio::testing::fifo_order()) {
   corio::event e;
   std::vector<std::string> out;
   auto a = corio::spawn(wait_and_append(e, out, "a"));

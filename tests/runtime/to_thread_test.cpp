@@ -159,10 +159,13 @@ TEST(to_thread_pool, a_job_still_queued_when_its_task_is_cancelled_never_runs) {
   corio::run(
       [](auto first, std::atomic<bool>& started, std::atomic<bool>& second, gate& open) -> corio::task<> {
         auto a = corio::spawn([](auto job) -> corio::task<> { (void)co_await corio::to_thread(job); }(first));
+        co_await until_set(started);  // a's job holds the only pool thread (b is spawned after
+                                      // that: which of two new tasks submits first is not promised)
         auto b = corio::spawn([](std::atomic<bool>& s) -> corio::task<> {
           co_await corio::to_thread([&s] { s.store(true); });
         }(second));
-        co_await until_set(started);  // the only pool thread is busy: b's job waits in the queue
+        co_await testing_support::until_parked(b);  // b's job waits in the pool's queue
+        EXPECT_TRUE(testing_support::parked(b));
         b.cancel();
         EXPECT_THROW(co_await b, corio::cancelled);
         open.open();
@@ -184,15 +187,17 @@ TEST(to_thread_pool, destroying_the_loop_waits_for_the_running_job_and_drops_the
     auto a = corio::detail::spawn_on(
         loop, [](auto job) -> corio::task<> { (void)co_await corio::to_thread(job); }(
                   blocked_job(started, g, results, finished)), "running", {});
-    auto b = corio::detail::spawn_on(loop, [](std::atomic<bool>& r) -> corio::task<> {
-      co_await corio::to_thread([&r] { r.store(true); });
-    }(queued_ran), "queued", {});
     // A task that keeps yielding makes run_once() return instead of waiting for the jobs.
     auto spinner = corio::detail::spawn_on(loop, []() -> corio::task<> {
       for (;;) co_await corio::yield();
     }(), "spinner", {});
-    loop.run_once();  // both tasks submit their jobs
+    loop.run_once();  // a submits its job
     while (!started.load()) std::this_thread::yield();
+    // Only now b: had both started in one turn, which submits first would not be promised.
+    auto b = corio::detail::spawn_on(loop, [](std::atomic<bool>& r) -> corio::task<> {
+      co_await corio::to_thread([&r] { r.store(true); });
+    }(queued_ran), "queued", {});
+    loop.run_once();  // b submits its job, which waits behind a's
     opener = std::thread([&] {
       std::this_thread::sleep_for(20ms);
       g.open();

@@ -19,6 +19,7 @@
 
 #include "io/socket.hpp"
 #include "runtime/testing.hpp"
+#include "tasks.hpp"
 
 namespace testing_support {
 
@@ -53,19 +54,6 @@ corio::task<int> error_of(corio::task<T> op) {
     co_return e.code().value();
   }
   co_return 0;
-}
-
-/// Is the task behind `h` parked on a waiter (not running, not queued to run)?
-template <class T>
-bool parked(const corio::join_handle<T>& h) {
-  return h.state()->current_wait() != nullptr;
-}
-
-/// Yields until the task behind `h` parks (spawned tasks start on a later turn), at most 100
-/// turns; callers check parked(h) afterwards.
-template <class T>
-corio::task<> until_parked(const corio::join_handle<T>& h) {
-  for (int i = 0; i < 100 && !parked(h); ++i) co_await corio::yield();
 }
 
 /// How a parked operation ended, and whether the task that closed its socket had already
