@@ -1,4 +1,5 @@
-// io/sys.cpp — see sys.hpp. The only file in io/ with platform #ifs.
+// io/sys.cpp — see sys.hpp. The only file in io/ with platform #ifs. The data calls take one
+// extra branch: off to faulted() when fault injection is on (its decisions: sys_faults.cpp).
 #include "sys.hpp"
 
 #include <fcntl.h>
@@ -8,6 +9,8 @@
 
 #include <cstring>
 #include <system_error>
+
+#include "sys_faults.hpp"
 
 namespace corio::net::sys {
 namespace {
@@ -20,6 +23,25 @@ result retry_on_eintr(F call) noexcept {
     if (value >= 0) return {value, 0};
     if (errno != EINTR) return {value, errno};
   }
+}
+
+// A data call with fault injection on (sys.hpp): a made-up EAGAIN or reset without asking the
+// kernel, or the real `call(length)` with a length that may be shorter than the caller's and
+// with EINTRs that the same retry loop as always absorbs.
+template <class F>
+result faulted(faults::call c, int fd, std::size_t size, F call) noexcept {
+  const faults::fault f = faults::draw(c, fd, size);
+  if (f.what == faults::fault::kind::would_block) return {-1, EAGAIN};
+  if (f.what == faults::fault::kind::reset) {
+    faults::report_reset(c, fd);
+    (void)::shutdown(fd, SHUT_RDWR);  // really broken: later calls and the peer agree
+    return {-1, ECONNRESET};
+  }
+  return retry_on_eintr([&]() -> long {
+    if (!faults::interrupt_now()) return call(f.size);
+    errno = EINTR;
+    return -1;
+  });
 }
 
 #if defined(__linux__)
@@ -80,9 +102,13 @@ result accept(int fd, sockaddr_storage& peer, socklen_t& peer_size) noexcept {
   peer_size = sizeof peer;
   auto* to = reinterpret_cast<sockaddr*>(&peer);
 #if defined(__linux__)
-  return retry_on_eintr([&] { return ::accept4(fd, to, &peer_size, SOCK_NONBLOCK | SOCK_CLOEXEC); });
+  const auto call = [&](std::size_t) { return ::accept4(fd, to, &peer_size, SOCK_NONBLOCK | SOCK_CLOEXEC); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::accept, fd, 0, call);
+  return retry_on_eintr([&] { return call(0); });
 #else
-  return checked_new_fd(retry_on_eintr([&] { return ::accept(fd, to, &peer_size); }));
+  const auto call = [&](std::size_t) { return ::accept(fd, to, &peer_size); };
+  if (faults_enabled()) [[unlikely]] return checked_new_fd(faulted(faults::call::accept, fd, 0, call));
+  return checked_new_fd(retry_on_eintr([&] { return call(0); }));
 #endif
 }
 
@@ -100,20 +126,28 @@ int socket_error(int fd) noexcept {
 }
 
 result recv(int fd, void* data, std::size_t size) noexcept {
-  return retry_on_eintr([&] { return ::recv(fd, data, size, 0); });
+  const auto call = [&](std::size_t n) { return ::recv(fd, data, n, 0); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::recv, fd, size, call);
+  return retry_on_eintr([&] { return call(size); });
 }
 
 result send(int fd, const void* data, std::size_t size) noexcept {
-  return retry_on_eintr([&] { return ::send(fd, data, size, no_sigpipe_flag); });
+  const auto call = [&](std::size_t n) { return ::send(fd, data, n, no_sigpipe_flag); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::send, fd, size, call);
+  return retry_on_eintr([&] { return call(size); });
 }
 
 result recv_from(int fd, void* data, std::size_t size, sockaddr_storage& from, socklen_t& from_size) noexcept {
   from_size = sizeof from;
-  return retry_on_eintr([&] { return ::recvfrom(fd, data, size, 0, reinterpret_cast<sockaddr*>(&from), &from_size); });
+  const auto call = [&](std::size_t n) { return ::recvfrom(fd, data, n, 0, reinterpret_cast<sockaddr*>(&from), &from_size); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::recv_from, fd, size, call);
+  return retry_on_eintr([&] { return call(size); });
 }
 
 result send_to(int fd, const void* data, std::size_t size, const sockaddr* to, socklen_t to_size) noexcept {
-  return retry_on_eintr([&] { return ::sendto(fd, data, size, no_sigpipe_flag, to, to_size); });
+  const auto call = [&](std::size_t n) { return ::sendto(fd, data, n, no_sigpipe_flag, to, to_size); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::send_to, fd, size, call);
+  return retry_on_eintr([&] { return call(size); });
 }
 
 result bind(int fd, const sockaddr* at, socklen_t size) noexcept {
@@ -174,7 +208,10 @@ void remove_socket_file(const char* path) noexcept {
   if (::lstat(path, &info) == 0 && S_ISSOCK(info.st_mode) && !unix_listener_alive(path)) ::unlink(path);
 }
 
-void close(int fd) noexcept { ::close(fd); }
+void close(int fd) noexcept {
+  if (faults_ever_enabled()) [[unlikely]] faults::forget(fd);
+  ::close(fd);
+}
 
 void throw_error(int error, const std::string& what) { throw std::system_error(error, std::generic_category(), what); }
 

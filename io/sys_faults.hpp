@@ -1,0 +1,31 @@
+// io/sys_faults.hpp — internal to io/sys.cpp: the decisions of the fault-injection mode (the
+// contract and the CORIO_FAULTS syntax are in sys.hpp). sys.cpp asks, for each data call,
+// which fault (if any) to inject; sys_faults.cpp draws it from the seeded sequence, counts it,
+// and remembers the readiness it hides.
+#pragma once
+
+#include <cstddef>
+
+namespace corio::net::sys::faults {
+
+/// The calls that can be faulted.
+enum class call : unsigned char { recv, send, recv_from, send_to, accept };
+
+struct fault {
+  enum class kind : unsigned char { none, would_block, reset };
+  kind what = kind::none;
+  std::size_t size = 0;  // the length to give the kernel: the caller's, or a shorter one
+};
+
+/// Draws the fault for one `c` on `fd` of `size` bytes. A made-up EAGAIN or short length is
+/// recorded as hidden readiness of the side `c` works on (take_hidden_readiness). Only while
+/// the mode is on.
+[[nodiscard]] fault draw(call c, int fd, std::size_t size) noexcept;
+/// Should this attempt be an (injected) EINTR? Drawn once per attempt, only while the mode is on.
+[[nodiscard]] bool interrupt_now() noexcept;
+/// `fd` is being closed: what was recorded about it no longer applies to its number.
+void forget(int fd) noexcept;
+/// A reset was injected into `c` on `fd` (one stderr line: fault runs look for it).
+void report_reset(call c, int fd) noexcept;
+
+}  // namespace corio::net::sys::faults
