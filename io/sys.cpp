@@ -3,6 +3,7 @@
 #include "sys.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -25,23 +26,34 @@ result retry_on_eintr(F call) noexcept {
   }
 }
 
+// Is side `write` of `fd` ready right now (level-triggered, so it sees what an edge-triggered
+// poller already reported)? An error or hang-up counts as ready.
+bool ready_now(int fd, bool write) noexcept {
+  pollfd p{fd, static_cast<short>(write ? POLLOUT : POLLIN), 0};
+  return ::poll(&p, 1, 0) == 1 && p.revents != 0;
+}
+
 // A data call with fault injection on (sys.hpp): a made-up EAGAIN or reset without asking the
 // kernel, or the real `call(length)` with a length that may be shorter than the caller's and
-// with EINTRs that the same retry loop as always absorbs.
+// with EINTRs that the same retry loop as always absorbs. A made-up EAGAIN or short length
+// hides readiness only if the kernel is in fact ready; if it is not, a real edge will come, and
+// a synthetic one would only be a spurious wake-up.
 template <class F>
 result faulted(faults::call c, int fd, std::size_t size, F call) noexcept {
-  const faults::fault f = faults::draw(c, fd, size);
-  if (f.what == faults::fault::kind::would_block) return {-1, EAGAIN};
+  const faults::fault f = faults::draw(c, size);
   if (f.what == faults::fault::kind::reset) {
     faults::report_reset(c, fd);
     (void)::shutdown(fd, SHUT_RDWR);  // really broken: later calls and the peer agree
     return {-1, ECONNRESET};
   }
-  return retry_on_eintr([&]() -> long {
+  const result r = f.what == faults::fault::kind::would_block ? result{-1, EAGAIN} : retry_on_eintr([&]() -> long {
     if (!faults::interrupt_now()) return call(f.size);
     errno = EINTR;
     return -1;
   });
+  const bool write = c == faults::call::send || c == faults::call::send_to;
+  if (f.turns > 0 && ready_now(fd, write)) faults::hide_readiness(c, fd, f.turns);
+  return r;
 }
 
 #if defined(__linux__)

@@ -26,7 +26,7 @@
 //   eagain  rate in [0, 1]       EAGAIN without asking the kernel; readiness is recv, send, recv_from,
 //                                reported again on the next loop turn           send_to, accept
 //   delay   rate in [0, 1]       the same, but readiness comes back only after  as eagain
-//                                2..8 turns: the kernel's event "arrives late"
+//                                2..4 turns: the kernel's event "arrives late"
 //   reset   rate in [0, 1]       ECONNRESET; the connection is really shut down recv, send
 //                                both ways first (shutdown(2)): later calls see
 //                                EOF / EPIPE, the peer sees the end of stream

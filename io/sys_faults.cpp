@@ -22,9 +22,10 @@ std::atomic<bool> detail::faults_used{false};
 
 namespace {
 
-// Turns after which readiness hidden by a "delay" fault comes back (sys.hpp: 2..8).
+// Turns after which readiness hidden by a "delay" fault comes back (sys.hpp: 2..4). Kept small:
+// under a manual clock each idle turn costs the loop its 5 ms wait for real I/O.
 constexpr unsigned min_delay_turns = 2;
-constexpr unsigned max_delay_turns = 8;
+constexpr unsigned max_delay_turns = 4;
 // Half the short lengths are at most this many bytes: tiny pieces split headers and lines
 // where a parser is most likely to get it wrong.
 constexpr std::size_t tiny_length = 16;
@@ -83,14 +84,6 @@ std::size_t shorter_length(random_sequence& random, std::size_t size) noexcept {
 
 bool writes(faults::call c) noexcept { return c == faults::call::send || c == faults::call::send_to; }
 bool on_stream(faults::call c) noexcept { return c == faults::call::recv || c == faults::call::send; }
-
-// Called from noexcept draws: if growing the table fails, the process ends (a test-only mode).
-void hide_readiness(engine& e, int fd, bool write, unsigned turns) {
-  if (fd < 0) return;
-  const auto slot = static_cast<std::size_t>(fd);
-  if (slot >= e.hidden.size()) e.hidden.resize(slot + 1, {0, 0});
-  e.hidden[slot][write ? 1 : 0] = static_cast<unsigned char>(turns);
-}
 
 // Why `rate` cannot be the rate of `name`, or nullptr if it can.
 const char* rate_problem(std::string_view name, double rate) noexcept {
@@ -238,7 +231,7 @@ void check_fault_environment() {
 
 namespace faults {
 
-fault draw(call c, int fd, std::size_t size) noexcept {
+fault draw(call c, std::size_t size) noexcept {
   engine& e = state();
   const std::lock_guard lock(e.mutex);
   if (!e.config) return {fault::kind::none, size};  // switched off since the caller looked
@@ -250,21 +243,28 @@ fault draw(call c, int fd, std::size_t size) noexcept {
       return {fault::kind::reset, size};
     case pick::eagain:
       ++e.counts.eagain;
-      hide_readiness(e, fd, writes(c), 1);
-      return {fault::kind::would_block, size};
+      return {fault::kind::would_block, size, 1};
     case pick::delay:
       ++e.counts.delayed;
-      hide_readiness(e, fd, writes(c), static_cast<unsigned>(e.random.between(min_delay_turns, max_delay_turns)));
-      return {fault::kind::would_block, size};
+      return {fault::kind::would_block, size, static_cast<unsigned>(e.random.between(min_delay_turns, max_delay_turns))};
     case pick::shorten:
       if (!on_stream(c) || size < 2) break;
       ++e.counts.shortened;
-      hide_readiness(e, fd, writes(c), 1);
-      return {fault::kind::none, shorter_length(e.random, size)};
+      return {fault::kind::none, shorter_length(e.random, size), 1};
     case pick::none:
       break;
   }
   return {fault::kind::none, size};
+}
+
+// Called from noexcept code: if growing the table fails, the process ends (a test-only mode).
+void hide_readiness(call c, int fd, unsigned turns) noexcept {
+  engine& e = state();
+  const std::lock_guard lock(e.mutex);
+  if (fd < 0) return;
+  const auto slot = static_cast<std::size_t>(fd);
+  if (slot >= e.hidden.size()) e.hidden.resize(slot + 1, {0, 0});
+  e.hidden[slot][writes(c) ? 1 : 0] = static_cast<unsigned char>(turns);
 }
 
 bool interrupt_now() noexcept {

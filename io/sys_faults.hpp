@@ -15,12 +15,14 @@ struct fault {
   enum class kind : unsigned char { none, would_block, reset };
   kind what = kind::none;
   std::size_t size = 0;  // the length to give the kernel: the caller's, or a shorter one
+  unsigned turns = 0;    // a made-up EAGAIN or short length: when to report readiness again
 };
 
-/// Draws the fault for one `c` on `fd` of `size` bytes. A made-up EAGAIN or short length is
-/// recorded as hidden readiness of the side `c` works on (take_hidden_readiness). Only while
-/// the mode is on.
-[[nodiscard]] fault draw(call c, int fd, std::size_t size) noexcept;
+/// Draws the fault for one `c` of `size` bytes. Only while the mode is on.
+[[nodiscard]] fault draw(call c, std::size_t size) noexcept;
+/// A fault drawn for `c` on `fd` hid readiness that is really there: report it `turns` turns
+/// after the next park on that side (take_hidden_readiness in sys.hpp).
+void hide_readiness(call c, int fd, unsigned turns) noexcept;
 /// Should this attempt be an (injected) EINTR? Drawn once per attempt, only while the mode is on.
 [[nodiscard]] bool interrupt_now() noexcept;
 /// `fd` is being closed: what was recorded about it no longer applies to its number.

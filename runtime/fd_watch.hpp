@@ -125,7 +125,7 @@ class fd_watch final : private io_handler {
 
   /// Fault injection's synthetic readiness (see the top): side `d` is reported ready, as if by
   /// the poller, `turns` (at least 1) loop turns from now. If one is pending for `d` already,
-  /// that one stands. Precondition: not closed. Throws std::bad_alloc (first use only).
+  /// that one stands; once closed, nothing happens. Throws std::bad_alloc (first use only).
   void report_ready_later(io_direction d, unsigned turns);
 
   [[nodiscard]] bool closed() const noexcept { return closed_; }
@@ -279,6 +279,7 @@ inline void fd_watch::update_interest() noexcept {
 }
 
 inline void fd_watch::report_ready_later(io_direction d, unsigned turns) {
+  if (closed_) return;  // no loop to arm a timer in, or no task left to wake
   if (!synthetic_) synthetic_ = std::make_unique<synthetic_events>(*this);
   synthetic_event& event = synthetic_->of(d);
   if (!event.armed()) event.arm(turns > 0 ? turns : 1);
