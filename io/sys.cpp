@@ -33,6 +33,16 @@ bool ready_now(int fd, bool write) noexcept {
   return ::poll(&p, 1, 0) == 1 && p.revents != 0;
 }
 
+// Breaks the connection for real, so that the peer meets the reset too (its writes must fail,
+// not stall on a window that never opens). TCP: connect(AF_UNSPEC) disconnects the socket and
+// sends RST (Linux tcp_disconnect); elsewhere, or for Unix sockets, shutdown(2) both ways: the
+// peer reads EOF and its writes fail with EPIPE.
+void abort_connection(int fd) noexcept {
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  if (::connect(fd, &unspecified, sizeof unspecified) != 0) (void)::shutdown(fd, SHUT_RDWR);
+}
+
 // A data call with fault injection on (sys.hpp): a made-up EAGAIN or reset without asking the
 // kernel, or the real `call(length)` with a length that may be shorter than the caller's and
 // with EINTRs that the same retry loop as always absorbs. A made-up EAGAIN or short length
@@ -43,7 +53,7 @@ result faulted(faults::call c, int fd, std::size_t size, F call) noexcept {
   const faults::fault f = faults::draw(c, size);
   if (f.what == faults::fault::kind::reset) {
     faults::report_reset(c, fd);
-    (void)::shutdown(fd, SHUT_RDWR);  // really broken: later calls and the peer agree
+    abort_connection(fd);  // really broken: later calls and the peer agree
     return {-1, ECONNRESET};
   }
   const result r = f.what == faults::fault::kind::would_block ? result{-1, EAGAIN} : retry_on_eintr([&]() -> long {

@@ -27,9 +27,9 @@
 //                                reported again on the next loop turn           send_to, accept
 //   delay   rate in [0, 1]       the same, but readiness comes back only after  as eagain
 //                                2..4 turns: the kernel's event "arrives late"
-//   reset   rate in [0, 1]       ECONNRESET; the connection is really shut down recv, send
-//                                both ways first (shutdown(2)): later calls see
-//                                EOF / EPIPE, the peer sees the end of stream
+//   reset   rate in [0, 1]       ECONNRESET; the connection is really broken    recv, send
+//                                first (TCP: RST; Unix: shutdown(2) both ways),
+//                                so later calls and the peer fail too
 //   eintr   rate in [0, 1)       EINTR instead of the call, retried by the same recv, send, recv_from,
 //                                loop as a real one: never seen above sys       send_to, accept
 //

@@ -259,7 +259,7 @@ CORIO_TEST(fault_injection, readline_gets_every_line_when_every_read_and_write_i
   EXPECT_TRUE(lines == text);
 }
 
-CORIO_TEST(fault_injection, an_injected_reset_is_econnreset_and_the_peer_sees_the_end_of_the_stream) {
+CORIO_TEST(fault_injection, an_injected_reset_is_econnreset_for_us_and_for_the_peer) {
   fault_mode mode;
   auto [client, server] = co_await connect_tcp_pair();
   co_await client.write_all("before the reset");
@@ -280,8 +280,8 @@ CORIO_TEST(fault_injection, an_injected_reset_is_econnreset_and_the_peer_sees_th
     EXPECT_EQ(e.bytes_written(), 0u);
   }
   mode.off();
-  // The connection was really shut down: the peer reads the end of stream.
-  EXPECT_EQ(co_await corio::timeout(5s, client.read_some(buf)), std::nullopt);
+  // The connection was really reset (RST): the peer meets the reset too.
+  EXPECT_EQ(co_await error_of(corio::timeout(5s, client.read_some(buf))), ECONNRESET);
   EXPECT_EQ(sys::fault_stats().resets, 2u);
 }
 
