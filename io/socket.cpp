@@ -55,6 +55,14 @@ sys::result send_tracked(detail::socket_handle& handle, std::string_view data) {
 
 [[noreturn]] void throw_aborted() { sys::throw_error(ECANCELED, "operation aborted: the socket was closed"); }
 
+// Fault injection (sys.hpp): if sys made up a "not ready" on this side, the kernel may still have
+// data or room, and an edge-triggered poller would never say so again; a synthetic event from
+// the watch stands in for the edge the lie swallowed (fd_watch.hpp, report_ready_later).
+void report_hidden_readiness(corio::detail::fd_watch& watch, io_direction d) {
+  if (const unsigned turns = sys::take_hidden_readiness(watch.fd(), d == io_direction::write); turns > 0)
+    watch.report_ready_later(d, turns);
+}
+
 }  // namespace
 
 write_error::write_error(int error, std::size_t bytes_written)
@@ -72,6 +80,7 @@ socket_handle::socket_handle(int fd) {
     throw std::logic_error("corio::net: sockets are made inside a task, on a running loop");
   }
   try {
+    sys::check_fault_environment();  // a malformed CORIO_FAULTS fails every socket (sys.hpp)
     watch_ = std::make_unique<corio::detail::fd_watch>(*loop, fd);
   } catch (...) {
     sys::close(fd);
@@ -100,6 +109,7 @@ void socket_handle::close() noexcept {
 
 socket_handle::ready_awaiter socket_handle::ready(io_direction d) {
   if (watch_ == nullptr) throw_aborted();
+  if (sys::faults_ever_enabled()) [[unlikely]] report_hidden_readiness(*watch_, d);
   return ready_awaiter(*watch_, d, *this);
 }
 

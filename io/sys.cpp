@@ -1,13 +1,17 @@
-// io/sys.cpp — see sys.hpp. The only file in io/ with platform #ifs.
+// io/sys.cpp — see sys.hpp. The only file in io/ with platform #ifs. The data calls take one
+// extra branch: off to faulted() when fault injection is on (its decisions: sys_faults.cpp).
 #include "sys.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <system_error>
+
+#include "sys_faults.hpp"
 
 namespace corio::net::sys {
 namespace {
@@ -20,6 +24,46 @@ result retry_on_eintr(F call) noexcept {
     if (value >= 0) return {value, 0};
     if (errno != EINTR) return {value, errno};
   }
+}
+
+// Is side `write` of `fd` ready right now (level-triggered, so it sees what an edge-triggered
+// poller already reported)? An error or hang-up counts as ready.
+bool ready_now(int fd, bool write) noexcept {
+  pollfd p{fd, static_cast<short>(write ? POLLOUT : POLLIN), 0};
+  return ::poll(&p, 1, 0) == 1 && p.revents != 0;
+}
+
+// Breaks the connection for real, so that the peer meets the reset too (its writes must fail,
+// not stall on a window that never opens). TCP: connect(AF_UNSPEC) disconnects the socket and
+// sends RST (Linux tcp_disconnect); elsewhere, or for Unix sockets, shutdown(2) both ways: the
+// peer reads EOF and its writes fail with EPIPE.
+void abort_connection(int fd) noexcept {
+  sockaddr unspecified{};
+  unspecified.sa_family = AF_UNSPEC;
+  if (::connect(fd, &unspecified, sizeof unspecified) != 0) (void)::shutdown(fd, SHUT_RDWR);
+}
+
+// A data call with fault injection on (sys.hpp): a made-up EAGAIN or reset without asking the
+// kernel, or the real `call(length)` with a length that may be shorter than the caller's and
+// with EINTRs that the same retry loop as always absorbs. A made-up EAGAIN or short length
+// hides readiness only if the kernel is in fact ready; if it is not, a real edge will come, and
+// a synthetic one would only be a spurious wake-up.
+template <class F>
+result faulted(faults::call c, int fd, std::size_t size, F call) noexcept {
+  const faults::fault f = faults::draw(c, size);
+  if (f.what == faults::fault::kind::reset) {
+    faults::report_reset(c, fd);
+    abort_connection(fd);  // really broken: later calls and the peer agree
+    return {-1, ECONNRESET};
+  }
+  const result r = f.what == faults::fault::kind::would_block ? result{-1, EAGAIN} : retry_on_eintr([&]() -> long {
+    if (!faults::interrupt_now()) return call(f.size);
+    errno = EINTR;
+    return -1;
+  });
+  const bool write = c == faults::call::send || c == faults::call::send_to;
+  if (f.turns > 0 && ready_now(fd, write)) faults::hide_readiness(c, fd, f.turns);
+  return r;
 }
 
 #if defined(__linux__)
@@ -80,9 +124,13 @@ result accept(int fd, sockaddr_storage& peer, socklen_t& peer_size) noexcept {
   peer_size = sizeof peer;
   auto* to = reinterpret_cast<sockaddr*>(&peer);
 #if defined(__linux__)
-  return retry_on_eintr([&] { return ::accept4(fd, to, &peer_size, SOCK_NONBLOCK | SOCK_CLOEXEC); });
+  const auto call = [&](std::size_t) { return ::accept4(fd, to, &peer_size, SOCK_NONBLOCK | SOCK_CLOEXEC); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::accept, fd, 0, call);
+  return retry_on_eintr([&] { return call(0); });
 #else
-  return checked_new_fd(retry_on_eintr([&] { return ::accept(fd, to, &peer_size); }));
+  const auto call = [&](std::size_t) { return ::accept(fd, to, &peer_size); };
+  if (faults_enabled()) [[unlikely]] return checked_new_fd(faulted(faults::call::accept, fd, 0, call));
+  return checked_new_fd(retry_on_eintr([&] { return call(0); }));
 #endif
 }
 
@@ -100,20 +148,28 @@ int socket_error(int fd) noexcept {
 }
 
 result recv(int fd, void* data, std::size_t size) noexcept {
-  return retry_on_eintr([&] { return ::recv(fd, data, size, 0); });
+  const auto call = [&](std::size_t n) { return ::recv(fd, data, n, 0); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::recv, fd, size, call);
+  return retry_on_eintr([&] { return call(size); });
 }
 
 result send(int fd, const void* data, std::size_t size) noexcept {
-  return retry_on_eintr([&] { return ::send(fd, data, size, no_sigpipe_flag); });
+  const auto call = [&](std::size_t n) { return ::send(fd, data, n, no_sigpipe_flag); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::send, fd, size, call);
+  return retry_on_eintr([&] { return call(size); });
 }
 
 result recv_from(int fd, void* data, std::size_t size, sockaddr_storage& from, socklen_t& from_size) noexcept {
   from_size = sizeof from;
-  return retry_on_eintr([&] { return ::recvfrom(fd, data, size, 0, reinterpret_cast<sockaddr*>(&from), &from_size); });
+  const auto call = [&](std::size_t n) { return ::recvfrom(fd, data, n, 0, reinterpret_cast<sockaddr*>(&from), &from_size); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::recv_from, fd, size, call);
+  return retry_on_eintr([&] { return call(size); });
 }
 
 result send_to(int fd, const void* data, std::size_t size, const sockaddr* to, socklen_t to_size) noexcept {
-  return retry_on_eintr([&] { return ::sendto(fd, data, size, no_sigpipe_flag, to, to_size); });
+  const auto call = [&](std::size_t n) { return ::sendto(fd, data, n, no_sigpipe_flag, to, to_size); };
+  if (faults_enabled()) [[unlikely]] return faulted(faults::call::send_to, fd, size, call);
+  return retry_on_eintr([&] { return call(size); });
 }
 
 result bind(int fd, const sockaddr* at, socklen_t size) noexcept {
@@ -174,7 +230,10 @@ void remove_socket_file(const char* path) noexcept {
   if (::lstat(path, &info) == 0 && S_ISSOCK(info.st_mode) && !unix_listener_alive(path)) ::unlink(path);
 }
 
-void close(int fd) noexcept { ::close(fd); }
+void close(int fd) noexcept {
+  if (faults_ever_enabled()) [[unlikely]] faults::forget(fd);
+  ::close(fd);
+}
 
 void throw_error(int error, const std::string& what) { throw std::system_error(error, std::generic_category(), what); }
 

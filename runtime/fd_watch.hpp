@@ -42,11 +42,20 @@
 // (listener::accept when the process is out of descriptors) yet must not outlive its socket.
 // Cancel-safe; a frame destroyed while pausing unlinks and disarms itself.
 //
+// `report_ready_later(d, turns)` is a seam for fault injection (io/sys.hpp), and nothing else:
+// an event for side `d` that the poller did not send, delivered `turns` loop turns from now.
+// io/sys may answer EAGAIN (or read fewer bytes) while the kernel still has data or room; the
+// edge-triggered epoll backend then never reports that readiness again, and the parked task
+// would wait forever. The synthetic event stands in for the edge the made-up answer swallowed.
+// Its timers are allocated on first use (one null pointer otherwise), so a program that never
+// injects faults pays nothing; close() disarms them.
+//
 // Single loop: only the loop's thread touches a watch. Destroying a watch closes it.
 #pragma once
 
 #include <cerrno>
 #include <coroutine>
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -116,6 +125,11 @@ class fd_watch final : private io_handler {
     if (d == io_direction::write || !read_closed_) may_be_ready_[index(d)] = false;
   }
 
+  /// Fault injection's synthetic readiness (see the top): side `d` is reported ready, as if by
+  /// the poller, `turns` (at least 1) loop turns from now. If one is pending for `d` already,
+  /// that one stands; once closed, nothing happens. Throws std::bad_alloc (first use only).
+  void report_ready_later(io_direction d, unsigned turns);
+
   [[nodiscard]] bool closed() const noexcept { return closed_; }
   [[nodiscard]] int fd() const noexcept { return fd_; }
   /// Precondition: the loop still exists (after it is gone, closed() is true).
@@ -130,6 +144,8 @@ class fd_watch final : private io_handler {
   }
   void wake_side(io_direction d) noexcept;
   void update_interest() noexcept;
+  class synthetic_event;
+  struct synthetic_events;
   static constexpr int index(io_direction d) noexcept { return static_cast<int>(d); }
   waiter_list<awaiter>& side(io_direction d) noexcept { return sides_[index(d)]; }
 
@@ -141,6 +157,43 @@ class fd_watch final : private io_handler {
   bool read_closed_ = false;             // an event said so: no further read edge will come
   waiter_list<awaiter> sides_[2];
   waiter_list<pause_awaiter> pausers_;
+  std::unique_ptr<synthetic_events> synthetic_;  // fault injection only (see the top)
+};
+
+// One pending synthetic event: a zero-length timer re-armed once per turn until its count of
+// turns is used up (turns, not time, so that it arrives under a manual clock too, even while
+// other tasks keep the loop busy and virtual time never moves).
+class fd_watch::synthetic_event final : public timer_entry {
+ public:
+  synthetic_event(fd_watch& watch, io_direction d) noexcept : watch_(watch), direction_(d) {}
+
+  void arm(unsigned turns) noexcept {
+    turns_left_ = turns;
+    watch_.loop_->arm(*this, watch_.loop_->now());
+  }
+
+  // A timer armed inside on_fire is not part of the drain under way (event_loop.cpp drains
+  // first, then fires): it waits for the next timer phase, so each re-arm is one more turn.
+  void on_fire() noexcept override {
+    if (--turns_left_ > 0) {
+      watch_.loop_->arm(*this, watch_.loop_->now());
+      return;
+    }
+    const bool read = direction_ == io_direction::read;
+    watch_.on_ready(poll_event{&watch_, read, !read, false});
+  }
+
+ private:
+  fd_watch& watch_;
+  io_direction direction_;
+  unsigned turns_left_ = 0;
+};
+
+struct fd_watch::synthetic_events {
+  explicit synthetic_events(fd_watch& w) noexcept : read(w, io_direction::read), write(w, io_direction::write) {}
+  synthetic_event& of(io_direction d) noexcept { return d == io_direction::read ? read : write; }
+  synthetic_event read;
+  synthetic_event write;
 };
 
 class fd_watch::awaiter final : public watch_waiter<awaiter> {
@@ -235,9 +288,20 @@ inline void fd_watch::update_interest() noexcept {
   loop_->set_interest(fd_, read, write);
 }
 
+inline void fd_watch::report_ready_later(io_direction d, unsigned turns) {
+  if (closed_) return;  // no loop to arm a timer in, or no task left to wake
+  if (!synthetic_) synthetic_ = std::make_unique<synthetic_events>(*this);
+  synthetic_event& event = synthetic_->of(d);
+  if (!event.armed()) event.arm(turns > 0 ? turns : 1);
+}
+
 inline void fd_watch::close() noexcept {
   if (closed_) return;
   closed_ = true;
+  if (synthetic_) {
+    loop_->disarm(synthetic_->read);
+    loop_->disarm(synthetic_->write);
+  }
   loop_->unwatch(fd_);
   wake_side(io_direction::read);
   wake_side(io_direction::write);
