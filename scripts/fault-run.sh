@@ -14,7 +14,7 @@
 # Each run prints its seed and poller; a failure prints the command that reproduces it.
 #
 # Environment: FAULT_SEEDS (passes 1 and 1b, default "1 2 3"), FAULT_RESET_SEEDS (pass 2, default
-# "1"), FAULT_RATES (default below), FAULT_RESET_RATE (default 0.01), FAULT_POLLERS (default
+# "1"; set to nothing to skip pass 2), FAULT_RATES (default below), FAULT_RESET_RATE (default 0.01), FAULT_POLLERS (default
 # "epoll poll").
 #
 # Opt-outs. A test that asserts what one read_some returns (everything that was sent) meets a
@@ -25,7 +25,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
 seeds=${FAULT_SEEDS:-"1 2 3"}
-reset_seeds=${FAULT_RESET_SEEDS:-"1"}
+reset_seeds=${FAULT_RESET_SEEDS-"1"}  # set but empty: skip pass 2
 rates=${FAULT_RATES:-"short=0.2,eagain=0.1,eintr=0.1,delay=0.05"}
 reset_rate=${FAULT_RESET_RATE:-0.01}
 pollers=${FAULT_POLLERS:-"epoll poll"}
