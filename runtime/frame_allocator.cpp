@@ -98,25 +98,45 @@ char* new_arena() {
   return static_cast<char*>(p);
 }
 
+// The per-thread cache. It is trivially constructible and destructible on purpose: a
+// thread_local with a constructor or destructor is reached through an "initialised yet?" check
+// and a call on every access, and the compiler then saves registers around the whole function.
+// What a destructor would do (hand the free blocks to the depot when the thread exits) is done
+// by a separate thread_local, `hand_back_at_exit`, created the first time the thread frees a
+// block or refills a list (before that the thread has nothing to hand back). A frame freed by a
+// thread_local destroyed after that one stays in this thread's lists: a few blocks left in the
+// arena, not an error.
 class frame_cache {
  public:
-  frame_cache() = default;
-  frame_cache(const frame_cache&) = delete;
-  frame_cache& operator=(const frame_cache&) = delete;
-  ~frame_cache() { the_depot().give(free_); }
-
+  // The common case, a pop, is kept apart from the refill so that the compiler does not make
+  // every allocation pay the refill's register saves.
   void* allocate(std::size_t cls) {
-    if (free_block* b = free_[cls].pop()) return b;
+    if (free_block* b = free_[cls].pop()) [[likely]]
+      return b;
+    return refill_and_allocate(cls);
+  }
+
+  void deallocate(std::size_t cls, void* p) noexcept {
+    if (!hands_back_at_exit_) [[unlikely]]
+      arrange_hand_back();
+    free_[cls].push(p);
+  }
+
+  // At thread exit (hand_back_at_exit's destructor): every free block goes to the depot.
+  void hand_back() noexcept { the_depot().give(free_); }
+
+  std::size_t heap_allocations = 0;
+
+ private:
+  [[gnu::noinline]] void* refill_and_allocate(std::size_t cls) {
+    if (!hands_back_at_exit_) arrange_hand_back();
     the_depot().take_all(cls, free_[cls]);
     if (free_block* b = free_[cls].pop()) return b;
     return carve(cls);
   }
 
-  void deallocate(std::size_t cls, void* p) noexcept { free_[cls].push(p); }
+  [[gnu::noinline]] void arrange_hand_back() noexcept;
 
-  std::size_t heap_allocations = 0;
-
- private:
   void* carve(std::size_t cls) {
     const std::size_t bytes = block_bytes(cls);
     if (arena_left_ < bytes) {
@@ -133,23 +153,41 @@ class frame_cache {
   free_lists free_{};
   char* arena_next_ = nullptr;
   std::size_t arena_left_ = 0;
+  bool hands_back_at_exit_ = false;
 };
 
-thread_local frame_cache cache;
+constinit thread_local frame_cache cache;
+
+struct hand_back_at_exit {
+  hand_back_at_exit() = default;
+  hand_back_at_exit(const hand_back_at_exit&) = delete;
+  hand_back_at_exit& operator=(const hand_back_at_exit&) = delete;
+  ~hand_back_at_exit() { cache.hand_back(); }
+};
+
+void frame_cache::arrange_hand_back() noexcept {
+  hands_back_at_exit_ = true;
+  thread_local hand_back_at_exit at_exit;  // constructed here, once per thread
+  (void)at_exit;
+}
+
+// Frames too big (or too small) for the cache, and every frame under AddressSanitizer.
+[[gnu::noinline]] void* allocate_from_heap(std::size_t size) {
+  if (!bypass_cache) ++cache.heap_allocations;
+  return ::operator new(size);
+}
 
 }  // namespace
 
 void* allocate_frame(std::size_t size) {
-  if (bypass_cache || size == 0 || size > max_cached_frame_size) {
-    if (!bypass_cache) ++cache.heap_allocations;
-    return ::operator new(size);
-  }
+  if (bypass_cache || size == 0 || size > max_cached_frame_size) [[unlikely]]
+    return allocate_from_heap(size);
   return cache.allocate(class_of(size));
 }
 
 void deallocate_frame(void* block, std::size_t size) noexcept {
   if (block == nullptr) return;
-  if (bypass_cache || size == 0 || size > max_cached_frame_size) {
+  if (bypass_cache || size == 0 || size > max_cached_frame_size) [[unlikely]] {
     ::operator delete(block);
     return;
   }

@@ -1,7 +1,9 @@
 // tests/runtime/frame_allocator_test.cpp — the per-thread frame cache.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "runtime/frame_allocator.hpp"
@@ -9,6 +11,37 @@
 using corio::detail::allocate_frame;
 using corio::detail::deallocate_frame;
 using corio::detail::frame_heap_allocations;
+
+// Under AddressSanitizer the cache is bypassed (frame_allocator.hpp): nothing to test.
+#if defined(__SANITIZE_ADDRESS__)
+#define SKIP_IF_THE_CACHE_IS_BYPASSED() GTEST_SKIP() << "the cache is bypassed under AddressSanitizer"
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SKIP_IF_THE_CACHE_IS_BYPASSED() GTEST_SKIP() << "the cache is bypassed under AddressSanitizer"
+#endif
+#endif
+#ifndef SKIP_IF_THE_CACHE_IS_BYPASSED
+#define SKIP_IF_THE_CACHE_IS_BYPASSED() (void)0
+#endif
+
+namespace {
+
+// Block sizes no other test here uses, so that these classes' free lists start empty.
+constexpr std::size_t freed_by_its_allocator = 2032;
+constexpr std::size_t freed_by_another_thread = 2016;
+
+std::vector<void*> allocate_blocks(std::size_t size, int count) {
+  std::vector<void*> blocks;
+  for (int i = 0; i < count; ++i) blocks.push_back(allocate_frame(size));
+  std::sort(blocks.begin(), blocks.end());
+  return blocks;
+}
+
+void deallocate_blocks(const std::vector<void*>& blocks, std::size_t size) {
+  for (void* p : blocks) deallocate_frame(p, size);
+}
+
+}  // namespace
 
 TEST(frame_allocator, blocks_are_usable_for_their_whole_size) {
   for (std::size_t size : {1u, 63u, 64u, 65u, 500u, 2048u, 2049u, 100000u}) {
@@ -19,13 +52,7 @@ TEST(frame_allocator, blocks_are_usable_for_their_whole_size) {
 }
 
 TEST(frame_allocator, steady_state_reuses_cached_blocks_without_touching_the_heap) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "the cache is bypassed under AddressSanitizer, so that it can see use-after-free";
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  GTEST_SKIP() << "the cache is bypassed under AddressSanitizer, so that it can see use-after-free";
-#endif
-#endif
+  SKIP_IF_THE_CACHE_IS_BYPASSED();
   std::vector<void*> blocks;
   for (int i = 0; i < 100; ++i) blocks.push_back(allocate_frame(200));
   for (void* p : blocks) deallocate_frame(p, 200);
@@ -36,4 +63,29 @@ TEST(frame_allocator, steady_state_reuses_cached_blocks_without_touching_the_hea
     for (void* p : blocks) deallocate_frame(p, 200);
   }
   EXPECT_EQ(frame_heap_allocations(), before);
+}
+
+// A thread's free blocks outlive it: at exit they go to the process-wide depot, and the next
+// thread short of blocks of that size takes them instead of carving new ones.
+TEST(frame_allocator, a_thread_that_exits_hands_its_free_blocks_to_the_others) {
+  SKIP_IF_THE_CACHE_IS_BYPASSED();
+  std::vector<void*> freed;
+  std::thread([&] {
+    freed = allocate_blocks(freed_by_its_allocator, 4);
+    deallocate_blocks(freed, freed_by_its_allocator);
+  }).join();
+  const std::vector<void*> reused = allocate_blocks(freed_by_its_allocator, 4);
+  EXPECT_EQ(reused, freed);
+  deallocate_blocks(reused, freed_by_its_allocator);
+}
+
+// The same when the exiting thread only ever freed blocks (other threads' frames): it has never
+// allocated, and must still hand them back.
+TEST(frame_allocator, a_thread_that_only_freed_blocks_hands_them_back_too) {
+  SKIP_IF_THE_CACHE_IS_BYPASSED();
+  const std::vector<void*> blocks = allocate_blocks(freed_by_another_thread, 4);
+  std::thread([&] { deallocate_blocks(blocks, freed_by_another_thread); }).join();
+  const std::vector<void*> reused = allocate_blocks(freed_by_another_thread, 4);
+  EXPECT_EQ(reused, blocks);
+  deallocate_blocks(reused, freed_by_another_thread);
 }
