@@ -175,12 +175,16 @@ task<std::optional<std::size_t>> stream_socket::read_some(std::span<char> buffer
     if (handle_.may_be_ready(io_direction::read)) {
       const sys::result r = sys::recv(handle_.fd(), buffer.data(), buffer.size());
       if (r.ok()) {
+        if (r.value == 0 && broken_by_ != 0) sys::throw_error(broken_by_, "read after the connection was reset");
         if (r.value == 0) co_return std::nullopt;
         const auto n = static_cast<std::size_t>(r.value);
         if (n < buffer.size()) handle_.clear_ready(io_direction::read);
         co_return n;
       }
-      if (!r.would_block()) sys::throw_error(r.error, "read");
+      if (!r.would_block()) {
+        note_error(r.error);
+        sys::throw_error(r.error, "read");
+      }
       handle_.clear_ready(io_direction::read);
     }
     co_await handle_.ready(io_direction::read);
@@ -193,7 +197,10 @@ task<std::size_t> stream_socket::write_some(std::string_view data) {
   for (;;) {
     const sys::result r = send_tracked(handle_, data);
     if (r.ok()) co_return static_cast<std::size_t>(r.value);
-    if (!r.would_block()) sys::throw_error(r.error, "write");
+    if (!r.would_block()) {
+      note_error(r.error);
+      sys::throw_error(r.error, "write");
+    }
     co_await handle_.ready(io_direction::write);
   }
 }
@@ -212,9 +219,26 @@ task<void> stream_socket::write_all(std::string_view data) {
         throw write_error(e.code().value(), sent);
       }
     } else {
+      note_error(r.error);
       throw write_error(r.error, sent);
     }
   }
+}
+
+std::size_t stream_socket::try_write(std::string_view data) {
+  if (data.empty()) return 0;
+  const sys::result r = send_tracked(handle_, data);
+  if (r.ok()) return static_cast<std::size_t>(r.value);
+  if (r.would_block()) return 0;
+  note_error(r.error);
+  sys::throw_error(r.error, "write");
+}
+
+// The kernel hands a reset (or a keepalive timeout) to the first call that asks and then
+// answers reads with 0, "end of stream": when a write met the reset, or a reader on another
+// task did, the next read would take a broken connection for a clean close. Remember it.
+void stream_socket::note_error(int error) noexcept {
+  if (error == ECONNRESET || error == ETIMEDOUT) broken_by_ = error;
 }
 
 void stream_socket::shutdown_write() {

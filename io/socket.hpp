@@ -16,7 +16,9 @@
 //   * Resumes on the loop's thread. When the syscall succeeds at once, the co_await completes
 //     without suspending (like a ready Asio operation); otherwise in a later turn.
 //   * Errors: std::system_error carrying the errno (ECONNRESET, EPIPE, ECONNREFUSED, ...) and
-//     saying what failed; EAGAIN never escapes. write_all throws net::write_error, which also
+//     saying what failed; EAGAIN never escapes. A reset is an error for every later read of the
+//     stream too: the kernel reports it to one call only and then says "end of stream" to reads,
+//     so a stream_socket remembers it (a reset never looks like a clean close). write_all throws net::write_error, which also
 //     says how many bytes went out before the error.
 //   * close() while other tasks are parked on this socket: each resumes in a later turn (never
 //     inside close()) with std::system_error(ECANCELED) — "operation aborted" — a distinct error,
@@ -172,6 +174,10 @@ class stream_socket {
   /// when the socket is closed while it waits. Cancelled: corio::cancelled, with no count (the
   /// bytes sent before it are a prefix of `data`; the peer sees them).
   [[nodiscard]] task<void> write_all(std::string_view data);
+  /// Sends what the kernel takes now without waiting: the count, 0 when its buffer is full (or
+  /// `data` is empty). Throws std::system_error (ECONNRESET, EPIPE, ...). For buffered writers
+  /// that try the kernel before queueing (net::stream_writer).
+  [[nodiscard]] std::size_t try_write(std::string_view data);
 
   /// Shuts down the write side (the peer reads EOF); reads still work. A second call is a no-op;
   /// writing afterwards throws EPIPE.
@@ -187,8 +193,12 @@ class stream_socket {
   [[nodiscard]] int native_handle() const { return handle_.fd(); }
 
  private:
+  // Called with the errno of every failed send or recv: keeps a reset for later reads.
+  void note_error(int error) noexcept;
+
   detail::socket_handle handle_;
   bool write_shut_ = false;
+  int broken_by_ = 0;  // ECONNRESET or ETIMEDOUT once the kernel reported one, else 0
 };
 
 struct listen_options {

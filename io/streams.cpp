@@ -217,14 +217,13 @@ void stream_writer::write(std::string_view data) {
   if (eof_requested_ || closing_) sys::throw_error(EPIPE, "corio::net::stream_writer: write after write_eof() or close()");
   if (data.empty()) return;
   if (buffered() == 0) {  // nothing queued: try the kernel first, as asyncio's transport does
-    const sys::result r = sys::send(socket_.native_handle(), data.data(), data.size());
-    if (r.ok()) {
-      data.remove_prefix(static_cast<std::size_t>(r.value));
-      if (data.empty()) return;
-    } else if (!r.would_block()) {
-      fail(std::make_exception_ptr(std::system_error(r.error, std::generic_category(), "write")));
-      std::rethrow_exception(error_);
+    try {
+      data.remove_prefix(socket_.try_write(data));
+    } catch (const std::system_error&) {
+      fail(std::current_exception());
+      throw;
     }
+    if (data.empty()) return;
   }
   pending_.append(data);
   if (!paused_ && buffered() > high_water_) set_paused(true);

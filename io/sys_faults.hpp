@@ -27,7 +27,8 @@ void hide_readiness(call c, int fd, unsigned turns) noexcept;
 [[nodiscard]] bool interrupt_now() noexcept;
 /// `fd` is being closed: what was recorded about it no longer applies to its number.
 void forget(int fd) noexcept;
-/// A reset was injected into `c` on `fd` (one stderr line: fault runs look for it).
+/// A reset was injected into `c` on `fd`: one stderr line, for whoever reads the output (fault-run.sh
+/// counts resets per test from fault_stats() instead: tests/support/fault_report.cpp).
 void report_reset(call c, int fd) noexcept;
 
 }  // namespace corio::net::sys::faults

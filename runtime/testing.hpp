@@ -12,7 +12,9 @@
 //   * on a hang — nothing could ever wake the body, or it ran past `virtual_limit` of virtual
 //     time or `real_limit` of real time (checked between turns: a body that spins forever
 //     without suspending cannot be stopped, only reported by the ctest timeout);
-//   * if the body leaves tasks running when it finishes (each is named, with its spawn site);
+//   * if the body leaves tasks running when it finishes (each is named, with its spawn site;
+//     not when it failed already: the handles it dropped cancelled their tasks, which end in
+//     shutdown);
 //   * if, after the loop cancelled and drained what was left, any task, timer or descriptor
 //     registration remains;
 //   * with the body's exception, which is rethrown for GoogleTest to report.
@@ -103,7 +105,12 @@ inline void run_test(task<> body, options opts = {}, corio::source_location wher
   const auto seed_note = detail::trace_shuffle_seed(loop);
   join_handle<void> main = corio::detail::spawn_on(loop, std::move(body), "test body", where);
   const bool finished = detail::drive(loop, main, opts);
-  if (finished && loop.live_tasks() != 0)
+  // A body that failed (it threw, or stopped at a CORIO_ASSERT) dropped its join handles on the
+  // way out, which cancels their tasks: they end on the loop's next turns, not leaked
+  // (shutdown() runs them, and the checks below catch anything that outlives it). Its own
+  // failure is the one to report; a body that passed must have joined what it spawned.
+  const bool failed = main.state()->failed() || ::testing::Test::HasFailure();
+  if (finished && !failed && loop.live_tasks() != 0)
     ADD_FAILURE() << "the test body finished but left tasks running: " << corio::detail::describe_live_tasks(loop);
   loop.shutdown();
   expect_loop_is_empty(loop);

@@ -2,6 +2,7 @@
 // T-05, T-06, T-07, T-40). The tests that write also check that SIGPIPE stays at its default:
 // the process would die if a send raised it, and corio must never change it (design.md, "I/O").
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <array>
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <corio.hpp>
 
 #include "io/socket.hpp"
+#include "io/streams.hpp"
 #include "runtime/testing.hpp"
 #include "support/sockets.hpp"
 
@@ -22,6 +24,13 @@ namespace net = corio::net;
 namespace {
 
 bool is_reset_or_broken_pipe(int error) { return error == ECONNRESET || error == EPIPE; }
+
+// Blocks (up to 5 s) until the kernel says `s` has an error or a hang-up pending: the peer's RST
+// has arrived. Asks poll(2) directly, so that no corio call consumes the error first.
+bool wait_for_error_or_hangup(net::stream_socket& s) {
+  pollfd p{s.native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 5000) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
 
 // Reads `at_least` bytes, then resets the connection (RST) while the other side still writes.
 corio::task<> read_a_little_then_reset(net::stream_socket& s, std::size_t at_least) {
@@ -113,3 +122,36 @@ CORIO_TEST_WITH(socket_faults, a_reset_wakes_both_a_parked_reader_and_a_parked_w
   EXPECT_TRUE(is_reset_or_broken_pipe(co_await writing));
 }
 
+
+// The kernel hands a reset's errno to one call only, then answers reads with 0 ("end of
+// stream"). Here a write takes it; the read after it must still fail, not look like a clean close.
+CORIO_TEST(socket_faults, a_read_after_a_write_met_the_reset_is_econnreset_not_end_of_stream) {
+  auto [client, server] = co_await connect_tcp_pair();
+  reset_connection(server);
+  CORIO_ASSERT(wait_for_error_or_hangup(client));
+  EXPECT_EQ(co_await error_of(client.write_some("after the reset")), ECONNRESET);
+  std::array<char, 64> buf;
+  EXPECT_EQ(co_await error_of(client.read_some(buf)), ECONNRESET);
+  EXPECT_EQ(co_await error_of(client.read_some(buf)), ECONNRESET) << "every later read, not just the next one";
+}
+
+// The same through a stream_writer, whose write() tries the kernel itself before it queues.
+CORIO_TEST(socket_faults, a_read_after_a_buffered_writer_met_the_reset_is_econnreset_not_end_of_stream) {
+  auto [client, server] = co_await connect_tcp_pair();
+  reset_connection(server);
+  CORIO_ASSERT(wait_for_error_or_hangup(client));
+  int error = 0;
+  {
+    net::stream_writer writer(client);
+    try {
+      writer.write("after the reset");  // sent at once (the usual case) or queued for its flusher
+      while (writer.buffered() > 0) co_await corio::yield();
+      writer.write("again");  // throws what the flusher kept, if it met the reset
+    } catch (const std::system_error& e) {
+      error = e.code().value();
+    }
+  }
+  EXPECT_EQ(error, ECONNRESET);
+  std::array<char, 64> buf;
+  EXPECT_EQ(co_await error_of(client.read_some(buf)), ECONNRESET);
+}

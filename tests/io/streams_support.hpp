@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -16,6 +17,7 @@
 #include <corio.hpp>
 
 #include "io/socket.hpp"
+#include "io/streams.hpp"
 
 namespace streams_testing {
 
@@ -28,6 +30,20 @@ inline corio::task<> until(Condition condition) {
     if (turns > 100000) throw std::runtime_error("the condition never came true");
     co_await corio::yield();
   }
+}
+
+/// A connection for one test, owned jointly by the test body and the tasks it spawns on it
+/// (keeping): a body that stops early (a failed assertion, an injected reset) drops their join
+/// handles, which only asks the tasks to cancel; they still run once more after the body's
+/// locals are gone, and the connection they read must still be there.
+inline std::shared_ptr<net::connection> shared_connection(net::stream_socket s) {
+  return std::make_shared<net::connection>(std::move(s));
+}
+
+/// Runs `op`, an operation on `conn`, keeping `conn` alive until it is over (see shared_connection).
+template <class T>
+corio::task<T> keeping([[maybe_unused]] std::shared_ptr<net::connection> conn, corio::task<T> op) {
+  co_return co_await std::move(op);  // `conn`, a copy in this frame, outlives `op`
 }
 
 /// A pseudo-random byte pattern, repeated, so that any stream offset's bytes can be checked.

@@ -45,31 +45,31 @@ std::string request_with_fields(std::size_t count, std::size_t value_length) {
 }  // namespace
 
 CORIO_TEST(HttpServerAbuse, ARequestLineOver8KiBGets414) {
-  http::server srv(net::address::loopback(0), echo_handler);
-  auto serving = spawn(srv.serve_forever());
-  co_await expect_refused(srv, request_with_target_of(9000), "HTTP/1.1 414 URI Too Long");
+  auto srv = shared_server(net::address::loopback(0), echo_handler);
+  auto serving = spawn(serve_shared(srv));
+  co_await expect_refused(*srv, request_with_target_of(9000), "HTTP/1.1 414 URI Too Long");
   // Just under the limit is served.
-  net::stream_socket c = co_await net::stream_socket::connect(srv.local_address());
+  net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
   co_await c.write_all(request_with_target_of(8000));
   const auto replies = co_await read_replies(c, 1);
   CORIO_ASSERT(replies.size() == 1);
   EXPECT_EQ(replies[0].status, 200);
-  srv.close();
+  srv->close();
   co_await serving;
-  EXPECT_EQ(srv.stats().error_responses, 1u);
+  EXPECT_EQ(srv->stats().error_responses, 1u);
 }
 
 CORIO_TEST(HttpServerAbuse, AHeaderBlockOver16KiBOrOver100FieldsGets431) {
-  http::server srv(net::address::loopback(0), echo_handler);
-  auto serving = spawn(srv.serve_forever());
-  co_await expect_refused(srv, request_with_fields(20, 1000), "HTTP/1.1 431 Request Header Fields Too Large");
-  co_await expect_refused(srv, request_with_fields(101, 1), "HTTP/1.1 431 Request Header Fields Too Large");
-  net::stream_socket c = co_await net::stream_socket::connect(srv.local_address());
+  auto srv = shared_server(net::address::loopback(0), echo_handler);
+  auto serving = spawn(serve_shared(srv));
+  co_await expect_refused(*srv, request_with_fields(20, 1000), "HTTP/1.1 431 Request Header Fields Too Large");
+  co_await expect_refused(*srv, request_with_fields(101, 1), "HTTP/1.1 431 Request Header Fields Too Large");
+  net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
   co_await c.write_all(request_with_fields(99, 100));  // 99 + Host = 100 fields, ~11 KiB
   const auto replies = co_await read_replies(c, 1);
   CORIO_ASSERT(replies.size() == 1);
   EXPECT_EQ(replies[0].status, 200);
-  srv.close();
+  srv->close();
   co_await serving;
 }
 
@@ -79,35 +79,35 @@ CORIO_TEST(HttpServerAbuse, ABodyOverTheLimitGets413BeforeItIsSent) {
     ++calls;
     co_return co_await echo_handler(std::move(req));
   };
-  http::server srv(net::address::loopback(0), handler, {.max_body_size = 1000});
-  auto serving = spawn(srv.serve_forever());
+  auto srv = shared_server(net::address::loopback(0), handler, {.max_body_size = 1000});
+  auto serving = spawn(serve_shared(srv));
   // Only the head: the server decides from Content-Length and does not wait for the body.
-  co_await expect_refused(srv, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n",
+  co_await expect_refused(*srv, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n",
                           "HTTP/1.1 413 Content Too Large");
   // Expect: 100-continue with a body too large: 413 instead of 100.
-  co_await expect_refused(srv, "POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n",
+  co_await expect_refused(*srv, "POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n",
                           "HTTP/1.1 413 Content Too Large");
   // Exactly the limit is fine.
-  net::stream_socket c = co_await net::stream_socket::connect(srv.local_address());
+  net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
   co_await c.write_all("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'b'));
   const auto replies = co_await read_replies(c, 1);
   CORIO_ASSERT(replies.size() == 1);
   EXPECT_EQ(replies[0].status, 200);
-  srv.close();
+  srv->close();
   co_await serving;
   EXPECT_EQ(calls, 1);
 }
 
 CORIO_TEST(HttpServerAbuse, AChunkedBodyGets413AsSoonAsItGrowsOverTheLimit) {
-  http::server srv(net::address::loopback(0), echo_handler, {.max_body_size = 1000});
-  auto serving = spawn(srv.serve_forever());
-  net::stream_socket c = co_await net::stream_socket::connect(srv.local_address());
+  auto srv = shared_server(net::address::loopback(0), echo_handler, {.max_body_size = 1000});
+  auto serving = spawn(serve_shared(srv));
+  net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
   co_await c.write_all("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
   for (int i = 0; i < 3; ++i) co_await c.write_all("190\r\n" + std::string(400, 'c') + "\r\n");  // 1200 bytes, no end
   const drained d = co_await read_to_end(c);
   EXPECT_EQ(status_line(d.bytes), "HTTP/1.1 413 Content Too Large");
   EXPECT_TRUE(d.closed);
-  srv.close();
+  srv->close();
   co_await serving;
 }
 
@@ -117,8 +117,8 @@ CORIO_TEST(HttpServerAbuse, MalformedRequestsAndSmugglingShapesGet400AndClose) {
     ++calls;
     co_return co_await echo_handler(std::move(req));
   };
-  http::server srv(net::address::loopback(0), handler);
-  auto serving = spawn(srv.serve_forever());
+  auto srv = shared_server(net::address::loopback(0), handler);
+  auto serving = spawn(serve_shared(srv));
   const std::vector<std::string> bad = {
       "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
       "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n",
@@ -143,42 +143,42 @@ CORIO_TEST(HttpServerAbuse, MalformedRequestsAndSmugglingShapesGet400AndClose) {
   };
   for (const std::string& request : bad) {
     SCOPED_TRACE(request);
-    co_await expect_refused(srv, request, "HTTP/1.1 400 Bad Request");
+    co_await expect_refused(*srv, request, "HTTP/1.1 400 Bad Request");
   }
-  srv.close();
+  srv->close();
   co_await serving;
   EXPECT_EQ(calls, 0) << "no bad request reaches the handler";
-  EXPECT_EQ(srv.stats().error_responses, bad.size());
+  EXPECT_EQ(srv->stats().error_responses, bad.size());
 }
 
 CORIO_TEST(HttpServerAbuse, VersionsOtherThanHttp1GetA505) {
-  http::server srv(net::address::loopback(0), echo_handler);
-  auto serving = spawn(srv.serve_forever());
-  co_await expect_refused(srv, "GET / HTTP/2.0\r\nHost: t\r\n\r\n", "HTTP/1.1 505 HTTP Version Not Supported");
-  co_await expect_refused(srv, "GET /\r\n\r\n", "HTTP/1.1 400 Bad Request");  // HTTP/0.9: the parser refuses it
-  co_await expect_refused(srv, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HTTP/1.1 400 Bad Request");  // h2 preface
-  srv.close();
+  auto srv = shared_server(net::address::loopback(0), echo_handler);
+  auto serving = spawn(serve_shared(srv));
+  co_await expect_refused(*srv, "GET / HTTP/2.0\r\nHost: t\r\n\r\n", "HTTP/1.1 505 HTTP Version Not Supported");
+  co_await expect_refused(*srv, "GET /\r\n\r\n", "HTTP/1.1 400 Bad Request");  // HTTP/0.9: the parser refuses it
+  co_await expect_refused(*srv, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HTTP/1.1 400 Bad Request");  // h2 preface
+  srv->close();
   co_await serving;
 }
 
 CORIO_TEST(HttpServerAbuse, RequestsBeforeABadOneAreAnsweredFirst) {
-  http::server srv(net::address::loopback(0), echo_handler);
-  auto serving = spawn(srv.serve_forever());
-  const drained d = co_await exchange_until_close(srv.local_address(),
+  auto srv = shared_server(net::address::loopback(0), echo_handler);
+  auto serving = spawn(serve_shared(srv));
+  const drained d = co_await exchange_until_close(srv->local_address(),
                                                   "GET /good HTTP/1.1\r\nHost: t\r\n\r\nBROKEN\r\n\r\n");
   EXPECT_EQ(status_line(d.bytes), "HTTP/1.1 200 OK");
   EXPECT_NE(d.bytes.find("HTTP/1.1 400 Bad Request"), std::string::npos) << d.bytes;
   EXPECT_TRUE(d.closed);
-  srv.close();
+  srv->close();
   co_await serving;
 }
 
 // ---- slow clients (manual clock) --------------------------------------------------------------
 
 CORIO_TEST(HttpServerAbuse, ASlowlorisHeadIsCutOffAtTheHeaderTimeout) {
-  http::server srv(net::address::loopback(0), echo_handler, {.header_timeout = 10s});
-  auto serving = spawn(srv.serve_forever());
-  net::stream_socket c = co_await net::stream_socket::connect(srv.local_address());
+  auto srv = shared_server(net::address::loopback(0), echo_handler, {.header_timeout = 10s});
+  auto serving = spawn(serve_shared(srv));
+  net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
   // A finished request first: the slow head that follows is timed from its own first byte.
   co_await c.write_all("GET /1 HTTP/1.1\r\nHost: t\r\n\r\n");
   CORIO_ASSERT((co_await read_replies(c, 1)).size() == 1);
@@ -193,36 +193,36 @@ CORIO_TEST(HttpServerAbuse, ASlowlorisHeadIsCutOffAtTheHeaderTimeout) {
     } catch (const std::system_error&) {
       closed = true;
     }
-    if (!closed && srv.stats().timed_out == 1) closed = true;
+    if (!closed && srv->stats().timed_out == 1) closed = true;
   }
   const auto took = loop_now() - start;
   EXPECT_TRUE(closed);
   EXPECT_GE(took, 10s);
   EXPECT_LE(took, 11s);
   EXPECT_TRUE((co_await read_to_end(c)).closed);
-  srv.close();
+  srv->close();
   co_await serving;
-  EXPECT_EQ(srv.stats().timed_out, 1u);
+  EXPECT_EQ(srv->stats().timed_out, 1u);
 }
 
 CORIO_TEST(HttpServerAbuse, AConnectionThatSendsNothingIsClosedAtTheHeaderTimeout) {
-  http::server srv(net::address::loopback(0), echo_handler, {.header_timeout = 5s});
-  auto serving = spawn(srv.serve_forever());
-  net::stream_socket c = co_await net::stream_socket::connect(srv.local_address());
+  auto srv = shared_server(net::address::loopback(0), echo_handler, {.header_timeout = 5s});
+  auto serving = spawn(serve_shared(srv));
+  net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
   const time_point start = loop_now();
   const drained d = co_await read_to_end(c);
   EXPECT_TRUE(d.closed);
   EXPECT_TRUE(d.bytes.empty());
   EXPECT_GE(loop_now() - start, 5s);
   EXPECT_LT(loop_now() - start, 6s);
-  srv.close();
+  srv->close();
   co_await serving;
 }
 
 CORIO_TEST(HttpServerAbuse, AnIdleKeepAliveConnectionIsClosedAfterTheKeepAliveTimeout) {
-  http::server srv(net::address::loopback(0), echo_handler, {.keep_alive_timeout = 60s});
-  auto serving = spawn(srv.serve_forever());
-  net::stream_socket c = co_await net::stream_socket::connect(srv.local_address());
+  auto srv = shared_server(net::address::loopback(0), echo_handler, {.keep_alive_timeout = 60s});
+  auto serving = spawn(serve_shared(srv));
+  net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
   co_await c.write_all("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
   CORIO_ASSERT((co_await read_replies(c, 1)).size() == 1);
   const time_point start = loop_now();
@@ -230,30 +230,30 @@ CORIO_TEST(HttpServerAbuse, AnIdleKeepAliveConnectionIsClosedAfterTheKeepAliveTi
   EXPECT_TRUE(d.closed);
   EXPECT_GE(loop_now() - start, 60s);
   EXPECT_LT(loop_now() - start, 61s);
-  srv.close();
+  srv->close();
   co_await serving;
-  EXPECT_EQ(srv.stats().timed_out, 1u);
+  EXPECT_EQ(srv->stats().timed_out, 1u);
 }
 
 // ---- connection cap, vanishing clients --------------------------------------------------------
 
 CORIO_TEST(HttpServerAbuse, ConnectionsOverTheCapAreAnswered503AndClosed) {
-  http::server srv(net::address::loopback(0), echo_handler, {.max_connections = 2});
-  auto serving = spawn(srv.serve_forever());
-  net::stream_socket a = co_await net::stream_socket::connect(srv.local_address());
-  net::stream_socket b = co_await net::stream_socket::connect(srv.local_address());
-  co_await until([&] { return srv.connections() == 2; });
+  auto srv = shared_server(net::address::loopback(0), echo_handler, {.max_connections = 2});
+  auto serving = spawn(serve_shared(srv));
+  net::stream_socket a = co_await net::stream_socket::connect(srv->local_address());
+  net::stream_socket b = co_await net::stream_socket::connect(srv->local_address());
+  co_await until([&] { return srv->connections() == 2; });
   const drained third = co_await read_to_end(*std::make_unique<net::stream_socket>(
-      co_await net::stream_socket::connect(srv.local_address())));
+      co_await net::stream_socket::connect(srv->local_address())));
   EXPECT_EQ(status_line(third.bytes), "HTTP/1.1 503 Service Unavailable");
   EXPECT_TRUE(third.closed);
-  EXPECT_EQ(srv.stats().refused, 1u);
+  EXPECT_EQ(srv->stats().refused, 1u);
   // The two within the cap are served as usual.
   co_await a.write_all("GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
   const auto replies = co_await read_replies(a, 1);
   CORIO_ASSERT(replies.size() == 1);
   EXPECT_EQ(replies[0].status, 200);
-  srv.close();
+  srv->close();
   co_await serving;
 }
 
@@ -263,25 +263,25 @@ CORIO_TEST(HttpServerAbuse, AClientThatResetsMidResponseIsHandledQuietly) {
     res.body.assign(32 << 20, 'z');  // 32 MiB: far more than loopback's socket buffers hold
     co_return res;
   };
-  http::server srv(net::address::loopback(0), handler);
-  auto serving = spawn(srv.serve_forever());
+  auto srv = shared_server(net::address::loopback(0), handler);
+  auto serving = spawn(serve_shared(srv));
   {
-    net::stream_socket c = co_await net::stream_socket::connect(srv.local_address());
+    net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
     co_await c.write_all("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
     std::array<char, 1024> some{};
     (void)co_await c.read_some(some);
     testing_support::reset_connection(c);  // RST while the server is still writing
   }
-  co_await until([&] { return srv.stats().aborted_responses == 1 && srv.connections() == 0; });
-  EXPECT_EQ(srv.stats().aborted_responses, 1u);
-  EXPECT_EQ(srv.connections(), 0u);
+  co_await until([&] { return srv->stats().aborted_responses == 1 && srv->connections() == 0; });
+  EXPECT_EQ(srv->stats().aborted_responses, 1u);
+  EXPECT_EQ(srv->connections(), 0u);
   // The server goes on (and the process got no SIGPIPE).
-  net::stream_socket d = co_await net::stream_socket::connect(srv.local_address());
+  net::stream_socket d = co_await net::stream_socket::connect(srv->local_address());
   co_await d.write_all("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
   const std::vector<bool> head_reply{true};  // (a braced list inside co_await trips g++ 12)
   const auto replies = co_await read_replies(d, 1, head_reply);
   CORIO_ASSERT(replies.size() == 1);
   EXPECT_EQ(replies[0].field("content-length"), std::to_string(32 << 20));
-  srv.close();
+  srv->close();
   co_await serving;
 }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -116,6 +117,18 @@ inline task<drained> exchange_until_close(net::address at, std::string request) 
   co_await s.write_all(request);
   co_return co_await read_to_end(s);
 }
+
+/// A server for one test, owned jointly by the test body and its serve_forever() task (serve_shared):
+/// a body that stops early (a failed CORIO_ASSERT, an injected reset) drops the task's join
+/// handle, which only asks the task to cancel; the task still runs once more after the body's
+/// locals are gone, and the server it runs on must still be there.
+inline std::shared_ptr<http::server> shared_server(net::address at, http::request_handler handler,
+                                                   http::server_options options = {}) {
+  return std::make_shared<http::server>(std::move(at), std::move(handler), std::move(options));
+}
+
+/// serve_forever() on a server it keeps alive until it returns (see shared_server).
+inline task<> serve_shared(std::shared_ptr<http::server> srv) { co_await srv->serve_forever(); }
 
 /// Answers "<method> <target> <body>" with status 200.
 inline task<http::response> echo_handler(http::request req) {
