@@ -122,7 +122,10 @@ CORIO_TEST(await_chain, every_primitive_says_what_it_waits_for) {
   auto e = corio::spawn(on_put(), "e");
   auto joiner = [&]() -> corio::task<> { co_await a; };
   auto f = corio::spawn(joiner(), "f");
-  co_await corio::yield();
+  // One yield is not enough: which of the tasks spawned this turn runs first is not promised.
+  auto all_parked = [&] { return parked(a) && parked(b) && parked(c) && parked(d) && parked(e) && parked(f); };
+  co_await within_100_turns(all_parked);
+  CORIO_ASSERT(all_parked());
 
   std::ostringstream out;
   corio::dump_tasks(out);

@@ -54,7 +54,8 @@ TEST(metrics, a_cancelled_timer_was_armed_but_never_fired) {
   corio::event_loop loop({.clock = corio::clock::manual()});
   auto main = corio::detail::spawn_on(loop, []() -> corio::task<> {
     auto sleeper = corio::spawn(nothing_after(1h));
-    co_await corio::yield();  // it arms its timer
+    co_await until_parked(sleeper);  // it arms its timer (a single yield may run before it starts)
+    EXPECT_TRUE(parked(sleeper));
     sleeper.cancel();
     EXPECT_THROW(co_await sleeper, corio::cancelled);
   }(), "main", {});
