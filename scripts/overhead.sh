@@ -31,10 +31,15 @@ WALL=${WALL:-0}
 WORK=${WORK:-/tmp/h-records-overhead}
 compiler_tag=$(basename "$CXX")
 
-# export_tree REV DIR: the sources of REV in DIR (git archive: no checkout, no worktree to clean up).
+# export_tree REV DIR: the sources of REV in DIR (git archive: no checkout, no worktree to clean
+# up); kept from an earlier run when it holds the same commit, so that its build is incremental.
 export_tree() {
+  local commit
+  commit=$(git -C "$root" rev-parse --verify "$1^{commit}")
+  [[ -f $2/.overhead-commit && $(cat "$2/.overhead-commit") == "$commit" ]] && return
   rm -rf "$2" && mkdir -p "$2"
-  git -C "$root" archive "$1" | tar -x -C "$2"
+  git -C "$root" archive "$commit" | tar -x -C "$2"
+  echo "$commit" >"$2/.overhead-commit"
 }
 
 # build SRC_DIR BUILD_DIR: libcorio (nothing else) and corio_overhead from the working tree's
@@ -47,7 +52,8 @@ build() {
     -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_BENCH=OFF -DCORIO_BUILD_SAMPLES=OFF -DCORIO_BUILD_HTTP=OFF >/dev/null
   cmake --build "$out" --target corio -j2 >/dev/null
   # In SRC/bench, so that its "../corio.hpp" finds that tree's headers.
-  [[ $src == "$root" ]] || cp "$root/bench/overhead.cpp" "$src/bench/overhead.cpp"
+  [[ $src == "$root" ]] || cmp -s "$root/bench/overhead.cpp" "$src/bench/overhead.cpp" ||
+    cp "$root/bench/overhead.cpp" "$src/bench/overhead.cpp"
   "$CXX" -std=c++20 -O2 -g1 -DNDEBUG -o "$out/corio_overhead" "$src/bench/overhead.cpp" \
     "$out/libcorio.a" -lbenchmark -lspdlog -lfmt -pthread
 }
