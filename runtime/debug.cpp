@@ -47,7 +47,7 @@ void resumption_record::capture(const task_state& t) noexcept {
   spawn_site_ = t.spawn_site();
   const std::string_view name = t.name();
   name_length_ = name.size();
-  std::memcpy(name_.data(), name.data(), std::min(name.size(), kept_name));
+  if (!name.empty()) std::memcpy(name_.data(), name.data(), std::min(name.size(), kept_name));  // data() may be null
   parked_ = t.current_wait() != nullptr;
   depth_ = 0;
   for (const promise_base* frame = &t.root(); frame != nullptr; frame = frame->awaiting()) {

@@ -13,8 +13,9 @@
 #   CXX=clang++              the compiler (default g++)
 #   N=100000                 the smaller size (default 100000)
 #   MODES="inline yield"     the modes to run (default: inline yield spawn sleep)
-#   FLAGS="--debug"          extra corio_overhead flags for the AFTER side only (--debug, --trace):
-#                            prints the cost of debug mode or tracing against BEFORE with them off
+#   FLAGS="--debug"          extra corio_overhead flags for the AFTER side (--debug, --trace): with
+#                            BEFORE_REV = HEAD, the cost of debug mode or tracing against them off
+#   BEFORE_FLAGS="--debug"   the same for the BEFORE side (debug mode's cost before/after a change)
 #   WALL=5                   also run `corio_overhead bench` of both sides interleaved, WALL rounds
 #                            each (Google Benchmark, manual time), and print medians and spread
 #   WORK=/tmp/...            where the trees and builds go (default /tmp/h-records-overhead)
@@ -27,6 +28,7 @@ CXX=${CXX:-g++}
 N=${N:-100000}
 MODES=${MODES:-inline yield spawn sleep}
 FLAGS=${FLAGS:-}
+BEFORE_FLAGS=${BEFORE_FLAGS:-}
 WALL=${WALL:-0}
 WORK=${WORK:-/tmp/h-records-overhead}
 compiler_tag=$(basename "$CXX")
@@ -91,11 +93,12 @@ after_build=$WORK/build-after-${after_rev:-worktree}-$compiler_tag
 build "$after_src" "$after_build"
 
 echo "compiler: $("$CXX" --version | head -1)"
-echo "before: $before_rev   after: $after_name ${FLAGS:+(after runs with $FLAGS)}"
+echo "before: $before_rev ${BEFORE_FLAGS:+(with $BEFORE_FLAGS)}  after: $after_name ${FLAGS:+(with $FLAGS)}"
 echo "instructions per iteration = (count at N=$((2 * N)) - count at N=$N) / $N"
 printf '%-8s %10s %10s %8s\n' mode before after ratio
 for mode in $MODES; do
-  b=$(per_iteration "$before_build/corio_overhead" "$mode")
+  # shellcheck disable=SC2086  # BEFORE_FLAGS is a list of words
+  b=$(per_iteration "$before_build/corio_overhead" "$mode" $BEFORE_FLAGS)
   # shellcheck disable=SC2086  # FLAGS is a list of words
   a=$(per_iteration "$after_build/corio_overhead" "$mode" $FLAGS)
   printf '%-8s %10d %10d %8s\n' "$mode" "$b" "$a" "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3fx", a / b }')"
