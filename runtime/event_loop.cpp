@@ -148,7 +148,7 @@ bool event_loop::run_once() {
       !mailbox_->pending())
     return false;
   run_ready_batch();
-  fire_due_timers();
+  if (!wheel_.empty()) fire_due_timers();  // tested here too: a compiler may not inline the call
   if (!ready_.empty() || stop_requested_ || mailbox_->pending()) {
     stop_requested_ = false;
     poll_io(duration::zero());  // fairness: look at I/O and posted callbacks anyway
