@@ -22,8 +22,11 @@
 // mode's "never awaited" warning prints). A suspended frame's await_site() is therefore the
 // co_await it is suspended in (await_chain.hpp prints them); bench/overhead.cpp measures the cost.
 //
+// In a coroutine template, g++ names the function with its template arguments there
+// ("gather<void, void>"); await_chain.hpp's coroutine_name() drops them when printing.
 // (std::source_location would make the site one pointer to a static record, but clang 14 with
-// libstdc++ 12 lacks it, and a line is cheaper to store than a pointer anyway.)
+// libstdc++ 12 lacks it, its function_name() is the whole signature, and a line is cheaper to
+// store than a pointer anyway.)
 #pragma once
 
 #include <concepts>
