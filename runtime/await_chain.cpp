@@ -23,6 +23,20 @@ std::string short_site(const corio::source_location& where) {
   return std::string(file) + ":" + std::to_string(where.line());
 }
 
+std::string_view coroutine_name(const char* function) noexcept {
+  const std::string_view name(function);
+  if (!name.ends_with('>')) return name;
+  int depth = 0;  // find the '<' that opens the final template argument list
+  for (std::size_t i = name.size(); i-- > 0;) {
+    if (name[i] == '>') ++depth;
+    if (name[i] == '<' && --depth == 0) {
+      const std::string_view base = name.substr(0, i);
+      return base.empty() || base.ends_with("operator") ? name : base;  // operator<=>, operator->
+    }
+  }
+  return name;
+}
+
 std::string format_seconds(duration d) {
   char text[48];
   std::snprintf(text, sizeof text, "%.3f s", std::chrono::duration<double>(d).count());
@@ -53,8 +67,8 @@ corio::source_location caller_site(corio::source_location fallback) noexcept {
 namespace {
 
 std::string frame_line(const promise_base& frame) {
-  const corio::source_location& site = frame.await_site();
-  return std::string("in ") + site.function_name() + " at " + short_site(site);
+  const corio::source_location site = frame.await_site();
+  return "in " + std::string(coroutine_name(site.function_name())) + " at " + short_site(site);
 }
 
 std::string task_header(const task_state& t) {
@@ -118,8 +132,9 @@ std::string describe_await_chain(const task_state& t) {
     return text + (t.loop().current_task() == &t ? "running" : "not started yet");
   const std::string wait = describe_wait(t);
   if (wait == "running") {  // its await site is behind it: say so
-    const corio::source_location& site = frame->await_site();
-    return text + "in " + site.function_name() + ": running, last co_await at " + short_site(site);
+    const corio::source_location site = frame->await_site();
+    return text + "in " + std::string(coroutine_name(site.function_name())) + ": running, last co_await at " +
+           short_site(site);
   }
   return text + frame_line(*frame) + ": " + wait;
 }

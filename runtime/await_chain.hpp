@@ -62,6 +62,10 @@ class promise_base;
 /// The innermost frame of `t`: the one running, or parked, or about to be resumed.
 [[nodiscard]] const promise_base& innermost_frame(const task_state& t) noexcept;
 
+/// The name of the coroutine a frame runs, as a co_await inside it names it: without the
+/// template arguments g++ adds when the frame records it ("gather", not "gather<void, void>").
+[[nodiscard]] std::string_view coroutine_name(const char* function) noexcept;
+
 /// "file.cpp:12": the file name without its directories, and the line.
 [[nodiscard]] std::string short_site(const corio::source_location& where);
 

@@ -1,11 +1,13 @@
 // runtime/debug.cpp — debug mode's descriptions and warnings (runtime/debug.hpp).
 #include "debug.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "await_chain.hpp"
 #include "event_loop.hpp"
@@ -24,10 +26,10 @@ std::string milliseconds(duration d) {
   return text;
 }
 
-// describe_await_chain's lines (one per frame, outermost first) joined into one log line.
-std::string one_line(std::string chain) {
-  for (std::size_t at = chain.find('\n'); at != std::string::npos; at = chain.find('\n', at)) chain.replace(at, 1, " -> ");
-  return chain;
+// One frame as describe_await_chain prints it: "in f at file.cpp:12".
+std::string frame_text(const char* file, const char* function, std::uint_least32_t line) {
+  return "in " + std::string(coroutine_name(function)) + " at " +
+         short_site(corio::source_location::current(file, function, line));
 }
 
 }  // namespace
@@ -40,12 +42,39 @@ bool debug_requested_by_environment() noexcept {
   return requested;
 }
 
-std::string describe_resumption(const task_state& t) noexcept {
+void resumption_record::capture(const task_state& t) noexcept {
+  task_id_ = t.id();
+  spawn_site_ = t.spawn_site();
+  const std::string_view name = t.name();
+  name_length_ = name.size();
+  if (!name.empty()) std::memcpy(name_.data(), name.data(), std::min(name.size(), kept_name));  // data() may be null
+  parked_ = t.current_wait() != nullptr;
+  depth_ = 0;
+  for (const promise_base* frame = &t.root(); frame != nullptr; frame = frame->awaiting()) {
+    // Past the last slot, each deeper frame overwrites it: it ends up holding the innermost.
+    frame_site& slot = frames_[std::min(depth_, kept_frames - 1)];
+    slot = {frame->coroutine_file(), frame->coroutine_function(), frame->await_site().line()};
+    ++depth_;
+  }
+}
+
+// Mirrors describe_await_chain (await_chain.cpp) for a task in the ready queue, where it was.
+std::string resumption_record::describe() const noexcept {
   try {
-    return "task #" + std::to_string(t.id()) + " '" + std::string(t.name()) + "' spawned at " +
-           site(t.spawn_site().file_name(), t.spawn_site().line()) + ", resumed " + one_line(describe_await_chain(t));
+    std::string text = "task #" + std::to_string(task_id_) + " '" +
+                       std::string(name_.data(), std::min(name_length_, kept_name)) +
+                       (name_length_ > kept_name ? "...' spawned at " : "' spawned at ") +
+                       site(spawn_site_.file_name(), spawn_site_.line()) + ", resumed ";
+    const std::size_t kept = std::min(depth_, kept_frames);
+    for (std::size_t i = 0; i + 1 < kept; ++i)
+      text += frame_text(frames_[i].file, frames_[i].function, frames_[i].line) + " -> ";
+    if (depth_ > kept) text += "(" + std::to_string(depth_ - kept) + " more frames) -> ";
+    const frame_site& innermost = frames_[kept - 1];
+    if (innermost.line == 0) return text + "not started yet";  // a spawned task's first run
+    return text + frame_text(innermost.file, innermost.function, innermost.line) +
+           (parked_ ? ": parked" : ": ready to run");
   } catch (...) {
-    return {};  // out of memory: the warning, if any, will say less
+    return {};  // out of memory: the warning will say less
   }
 }
 

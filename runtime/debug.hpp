@@ -17,15 +17,21 @@
 //   * Metrics. loop.metrics().longest_resumption and .slow_resumptions are measured only then.
 //
 // Exceptions nobody retrieved are logged whether debug mode is on or not (task_state.hpp).
-// Cost while off: one predictable branch per batch of resumptions, and one per task<T>
-// destroyed. Cost while on: two clock reads and one await-chain description per resumption.
-// Only describe_await_chain throws (std::bad_alloc); the log lines go through spdlog's "corio" logger (log.hpp), at level
+// Cost while off: one predictable branch per resumption (a flag debug mode shares with the
+// shuffle and tracing), and one per task<T> destroyed. Cost while on: two clock reads and a
+// raw copy of the await chain per resumption (resumption_record); the chain is formatted only
+// for a resumption that was slow. docs/debugging.md gives the numbers (bench/overhead.cpp).
+// Nothing here throws; the log lines go through spdlog's "corio" logger (log.hpp), at level
 // warn, which is shown by default.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "../timers/clock.hpp"
+#include "source_location.hpp"
 
 namespace corio {
 
@@ -44,13 +50,40 @@ class task_state;
 /// Is CORIO_DEBUG=1 in the environment? Read once per process.
 [[nodiscard]] bool debug_requested_by_environment() noexcept;
 
-/// "task #3 'fetch' spawned at a.cpp:12, resumed in f at a.cpp:20 -> in g at b.cpp:31: ready to
-/// run": the task and its await chain (await_chain.hpp, describe_await_chain) on one line.
-/// Never throws: the loop calls it between popping a task and resuming it, where an exception
-/// would lose the task. Out of memory, it returns an empty string.
-[[nodiscard]] std::string describe_resumption(const task_state& t) noexcept;
+/// What debug mode notes about a task just before resuming it, so that a slow resumption can be
+/// described afterwards, when the frames it resumed in (and the task record) may be gone.
+/// capture() copies raw facts only — the task's id, name, spawn site, and each frame's file,
+/// function and line — without allocating or formatting: every resumption pays for it, while
+/// describe() runs only for the rare slow one.
+class resumption_record {
+ public:
+  /// Notes `t`, a task about to be resumed. A chain deeper than kept_frames keeps its
+  /// outermost frames and its innermost one; a name longer than kept_name is cut.
+  void capture(const task_state& t) noexcept;
+  /// "task #3 'fetch' spawned at a.cpp:12, resumed in f at a.cpp:20 -> in g at b.cpp:31: ready
+  /// to run": the task and its await chain as describe_await_chain (await_chain.hpp) would
+  /// have printed them at capture(), on one line. Out of memory, it returns an empty string.
+  [[nodiscard]] std::string describe() const noexcept;
 
-/// Logs that one resumption of the task described by `resumed` (describe_resumption) kept the
+ private:
+  static constexpr std::size_t kept_frames = 16;
+  static constexpr std::size_t kept_name = 64;
+  struct frame_site {
+    const char* file;
+    const char* function;
+    std::uint_least32_t line;  // 0: the frame had not reached a co_await yet
+  };
+
+  std::uint32_t task_id_ = 0;
+  corio::source_location spawn_site_;
+  std::size_t name_length_ = 0;  // of the whole name; only kept_name characters are kept
+  std::array<char, kept_name> name_;  // left uninitialised: capture() fills what it uses
+  std::size_t depth_ = 0;  // frames in the chain; the last one kept is always the innermost
+  std::array<frame_site, kept_frames> frames_;
+  bool parked_ = false;  // on a waiter (not expected for a task in the ready queue)
+};
+
+/// Logs that one resumption of the task described by `resumed` (resumption_record) kept the
 /// loop busy for `took`, longer than `threshold`.
 void warn_slow_resumption(const std::string& resumed, duration took, duration threshold) noexcept;
 

@@ -88,7 +88,15 @@ event_loop::event_loop(options opts)
       fork_generation_(current_fork_generation()) {
   ready_.set_shuffle_seed(shuffle_seed_);
   log_shuffle_seed(shuffle_seed_);
+  update_instrumented();
 }
+
+void event_loop::set_tracer(trace_recorder* recorder) noexcept {
+  tracer_ = recorder;
+  update_instrumented();
+}
+
+void event_loop::update_instrumented() noexcept { instrumented_ = debug_ || shuffle_seed_ != 0 || tracer_ != nullptr; }
 
 bool event_loop::inherited_through_fork() const noexcept {
   return forks_seen.load(std::memory_order_relaxed) != fork_generation_;
@@ -140,7 +148,7 @@ bool event_loop::run_once() {
       !mailbox_->pending())
     return false;
   run_ready_batch();
-  fire_due_timers();
+  if (!wheel_.empty()) fire_due_timers();  // tested here too: a compiler may not inline the call
   if (!ready_.empty() || stop_requested_ || mailbox_->pending()) {
     stop_requested_ = false;
     poll_io(duration::zero());  // fairness: look at I/O and posted callbacks anyway
@@ -149,47 +157,66 @@ bool event_loop::run_once() {
   return wait_for_work();
 }
 
-// One resumption: the task becomes the current one, with a fresh I/O budget. With a trace
-// recorder attached, the recorder runs it (and notes how it ended).
-void event_loop::resume(const detail::ready_entry& next) {
-  current_task_ = next.task;
+// One resumption: the task becomes the current one, with a fresh I/O budget.
+void event_loop::start_resumption(detail::task_state* t) noexcept {
+  current_task_ = t;
   ++resumptions_;
   budget_ = io_budget_per_resumption;
-  if (tracer_ != nullptr) [[unlikely]] {
-    trace_recorder::run_traced(*this, next);
-  } else {
-    next.handle.resume();
-  }
 }
 
-// The hot path: debug mode costs one branch per batch here while off.
+// The hot path. Debug mode, the shuffle and tracing share one flag (instrumented_), tested
+// once per resumption; while it is off, a resumption is what it was before they existed.
+// Tested per resumption, not per batch, because a task may attach a trace recorder mid-batch.
 void event_loop::run_ready_batch() {
   std::size_t n = std::min<std::size_t>(ready_.size(), event_interval_);
-  if (debug_) [[unlikely]] {
-    run_ready_batch_timed(n);
-    return;
+  for (; n > 0; --n) {
+    if (instrumented_) [[unlikely]] {
+      run_instrumented_batch(n);
+      break;
+    }
+    const detail::ready_entry next = ready_.pop_front();
+    start_resumption(next.task);
+    next.handle.resume();
   }
-  for (; n > 0; --n) resume(ready_.pop(n));  // n: entries of this turn still queued (the shuffle's window)
   current_task_ = nullptr;
 }
 
-// Debug mode's batch: each resumption is timed in real time. The task is described BEFORE it
-// resumes: afterwards the frames it resumed in may be gone, and the task record with them.
-void event_loop::run_ready_batch_timed(std::size_t n) {
-  using real_clock = std::chrono::steady_clock;
+// The rest of a batch with something watching. n: entries of this turn still queued (the
+// shuffle picks among them).
+void event_loop::run_instrumented_batch(std::size_t n) {
   for (; n > 0; --n) {
     const detail::ready_entry next = ready_.pop(n);
-    const std::string resumed = detail::describe_resumption(*next.task);
-    const real_clock::time_point start = real_clock::now();
-    resume(next);
-    const duration took = real_clock::now() - start;
-    longest_resumption_ = std::max(longest_resumption_, took);
-    if (took > slow_resumption_) {
-      ++slow_resumptions_;
-      detail::warn_slow_resumption(resumed, took, slow_resumption_);
-    }
+    if (debug_)
+      resume_timed(next);
+    else
+      resume_instrumented(next);
   }
-  current_task_ = nullptr;
+}
+
+// With a trace recorder attached, the recorder runs the resumption (and notes how it ended).
+void event_loop::resume_instrumented(const detail::ready_entry& next) {
+  start_resumption(next.task);
+  if (tracer_ != nullptr)
+    trace_recorder::run_traced(*this, next);
+  else
+    next.handle.resume();
+}
+
+// Debug mode: each resumption is timed in real time. The task is noted BEFORE it resumes
+// (afterwards the frames it resumed in may be gone, and the task record with them), raw: it is
+// only formatted when the resumption turns out slow.
+void event_loop::resume_timed(const detail::ready_entry& next) {
+  using real_clock = std::chrono::steady_clock;
+  detail::resumption_record resumed;
+  if (next.task != nullptr) resumed.capture(*next.task);
+  const real_clock::time_point start = real_clock::now();
+  resume_instrumented(next);
+  const duration took = real_clock::now() - start;
+  longest_resumption_ = std::max(longest_resumption_, took);
+  if (took > slow_resumption_) {
+    ++slow_resumptions_;
+    detail::warn_slow_resumption(resumed.describe(), took, slow_resumption_);
+  }
 }
 
 loop_metrics event_loop::metrics() const noexcept {
@@ -207,17 +234,30 @@ loop_metrics event_loop::metrics() const noexcept {
           .slow_resumptions = slow_resumptions_};
 }
 
+// Runs `phase` as a trace phase (trace.hpp) when a recorder is attached. Tested first, so that
+// without one no phase object has to be kept alive across the body: one load and one branch.
+template <class Phase>
+void event_loop::in_trace_phase(detail::wake_cause cause, Phase&& phase) {
+  if (tracer_ != nullptr) [[unlikely]] {
+    const detail::trace_phase traced(*this, tracer_, cause);
+    phase();
+  } else {
+    phase();
+  }
+}
+
 // Drain first, then wake (libuv uv__run_timers, Tokio process_expiration): every due timer is
 // moved to `due` before any of them runs, so on_fire may arm or cancel any timer safely.
 void event_loop::fire_due_timers() {
   if (wheel_.empty()) return;
-  const detail::trace_phase phase(*this, tracer_, detail::wake_cause::timer);
-  timers::timer_list due;
-  wheel_.expire(clock_.now(), due);
-  while (timers::timer_node* node = due.pop_front()) {
-    ++timers_fired_;
-    static_cast<detail::timer_entry*>(node)->on_fire();
-  }
+  in_trace_phase(detail::wake_cause::timer, [this] {
+    timers::timer_list due;
+    wheel_.expire(clock_.now(), due);
+    while (timers::timer_node* node = due.pop_front()) {
+      ++timers_fired_;
+      static_cast<detail::timer_entry*>(node)->on_fire();
+    }
+  });
 }
 
 // Phase 3. A zero timeout with no descriptor registered skips the syscall: only posted
@@ -303,12 +343,13 @@ detail::task_state& event_loop::start_task(std::coroutine_handle<> frame, detail
   return *t;
 }
 
+// The recorder is told last, so that the common path needs no stack frame for the call.
 void event_loop::task_finished(detail::task_state& t) noexcept {
-  if (tracer_ != nullptr) [[unlikely]] tracer_->on_finish(t);
   (t.prev_live != nullptr ? t.prev_live->next_live : live_head_) = t.next_live;
   (t.next_live != nullptr ? t.next_live->prev_live : live_tail_) = t.prev_live;
   t.prev_live = t.next_live = nullptr;
   --live_count_;
+  if (tracer_ != nullptr) [[unlikely]] tracer_->on_finish(t);
 }
 
 }  // namespace corio

@@ -73,6 +73,7 @@ class trace_recorder;  // trace.hpp
 namespace detail {
 
 class pool_job;
+enum class wake_cause : unsigned char;  // trace.hpp
 
 /// A timer the loop owns a reference to: the wheel's intrusive node plus what to do when it
 /// fires. on_fire() runs after the whole due batch has been drained (drain, then resume) and
@@ -326,14 +327,19 @@ class event_loop {
   void unwatch(int fd, liveness l = liveness::keeps_loop_alive) noexcept;
   /// The trace recorder attached to this loop (trace_recorder::attach), or nullptr.
   [[nodiscard]] trace_recorder* tracer() const noexcept { return tracer_; }
-  void set_tracer(trace_recorder* recorder) noexcept { tracer_ = recorder; }
+  void set_tracer(trace_recorder* recorder) noexcept;
   /// Where a thread job posts its completion; lives as long as the pool does.
   [[nodiscard]] detail::mailbox& mailbox() noexcept { return *mailbox_; }
 
  private:
   void run_ready_batch();
-  void run_ready_batch_timed(std::size_t n);
-  void resume(const detail::ready_entry& next);
+  void run_instrumented_batch(std::size_t n);
+  void start_resumption(detail::task_state* t) noexcept;
+  void resume_instrumented(const detail::ready_entry& next);
+  void resume_timed(const detail::ready_entry& next);
+  void update_instrumented() noexcept;
+  template <class Phase>
+  void in_trace_phase(detail::wake_cause cause, Phase&& phase);
   void fire_due_timers();
   void poll_io(std::optional<duration> timeout);
   bool wait_for_work();
@@ -363,6 +369,7 @@ class event_loop {
   std::uint64_t shuffle_seed_ = 0;
   std::uint32_t next_task_id_ = 1;
   bool stop_requested_ = false;
+  bool instrumented_ = false;  // debug_ || shuffle_seed_ != 0 || tracer_: the hot path's one test
   // Metrics (runtime/metrics.hpp) that no other member already counts.
   std::uint64_t tasks_spawned_ = 0;
   std::uint64_t polls_ = 0;

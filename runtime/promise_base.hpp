@@ -12,10 +12,21 @@
 // await chain can be printed; `continuation` is who to resume when this frame finishes.
 //
 // Await sites. Every `co_await x` in a corio coroutine goes through await_transform, whose
-// defaulted source_location argument is evaluated at the co_await (g++ 12 reports the line of
-// the operand, clang 14 the line of the `co_await` keyword). It is stored in the frame: three
-// word stores per co_await, no branch, no clock read. A suspended frame's await_site() is
-// therefore the co_await it is suspended in (await_chain.hpp prints them).
+// defaulted __builtin_LINE() argument is evaluated at the co_await (g++ 12 reports the line of
+// the operand, clang 14 the line of the `co_await` keyword). Only that line is stored: one
+// 32-bit store of a constant per co_await, no branch, no clock read. The file and function of
+// a co_await are those of the coroutine it is written in, so the frame records them once, when
+// it is made (the promise's constructor is called inside the coroutine, so its defaulted
+// source_location argument names the coroutine): two pointers per frame. Until its first
+// co_await, the frame's line slot holds the coroutine's own line, marked as such (what debug
+// mode's "never awaited" warning prints). A suspended frame's await_site() is therefore the
+// co_await it is suspended in (await_chain.hpp prints them); bench/overhead.cpp measures the cost.
+//
+// In a coroutine template, g++ names the function with its template arguments there
+// ("gather<void, void>"); await_chain.hpp's coroutine_name() drops them when printing.
+// (std::source_location would make the site one pointer to a static record, but clang 14 with
+// libstdc++ 12 lacks it, its function_name() is the whole signature, and a line is cheaper to
+// store than a pointer anyway.)
 #pragma once
 
 #include <concepts>
@@ -73,23 +84,28 @@ class promise_base {
   [[nodiscard]] const std::exception_ptr& error() const noexcept { return error_; }
   [[nodiscard]] task_state* owner() const noexcept { return owner_; }
   [[nodiscard]] const promise_base* awaiting() const noexcept { return awaiting_; }
-  /// The coroutine function this frame runs, as file and line (g++ gives the line of its
-  /// closing brace, clang its first line); for debug messages (runtime/debug.hpp).
-  [[nodiscard]] const char* coroutine_file() const noexcept { return coroutine_file_; }
-  [[nodiscard]] std::uint_least32_t coroutine_line() const noexcept { return coroutine_line_; }
+  /// The coroutine function this frame runs: its file and name.
+  [[nodiscard]] const char* coroutine_file() const noexcept { return file_; }
+  [[nodiscard]] const char* coroutine_function() const noexcept { return function_; }
+  /// Has the frame reached a co_await yet?
+  [[nodiscard]] bool has_awaited() const noexcept { return (line_ & before_first_await) == 0; }
+  /// Before the frame's first co_await: the coroutine's own line (g++ gives the line of its
+  /// closing brace, clang its first line), for debug messages (runtime/debug.hpp); 0 after.
+  [[nodiscard]] std::uint_least32_t coroutine_line() const noexcept { return has_awaited() ? 0 : line_ & ~before_first_await; }
   /// Where this frame last co_awaited: while it is suspended, the co_await it is suspended in.
   /// Line 0 before the frame's first co_await.
-  [[nodiscard]] const corio::source_location& await_site() const noexcept { return await_site_; }
+  [[nodiscard]] corio::source_location await_site() const noexcept {
+    return corio::source_location::current(file_, function_, has_awaited() ? line_ : 0);
+  }
 
-  /// Records the site of every co_await, then hands the awaitable on: one with a member
-  /// operator co_await (a task, a join_handle) gets it applied here, as the co_await would
-  /// have; any other awaiter is passed on through awaiter_ref, so that it stays the very object
-  /// the co_await expression made. (Returning a reference instead makes g++ 12 copy the
-  /// awaiter, and corio's awaiters are not copyable.)
+  /// Records the line of every co_await (see the file comment), then hands the awaitable on:
+  /// one with a member operator co_await (a task, a join_handle) gets it applied here, as the
+  /// co_await would have; any other awaiter is passed on through awaiter_ref, so that it stays
+  /// the very object the co_await expression made. (Returning a reference instead makes g++ 12
+  /// copy the awaiter, and corio's awaiters are not copyable.)
   template <class Awaitable>
-  decltype(auto) await_transform(Awaitable&& awaitable,
-                                 corio::source_location where = corio::source_location::current()) {
-    await_site_ = where;
+  decltype(auto) await_transform(Awaitable&& awaitable, std::uint_least32_t line = __builtin_LINE()) {
+    line_ = line;
     if constexpr (has_member_co_await<Awaitable>)
       return static_cast<Awaitable&&>(awaitable).operator co_await();
     else
@@ -98,7 +114,7 @@ class promise_base {
 
  protected:
   explicit promise_base(const corio::source_location& coroutine) noexcept
-      : coroutine_line_(coroutine.line()), coroutine_file_(coroutine.file_name()) {}
+      : line_(coroutine.line() | before_first_await), file_(coroutine.file_name()), function_(coroutine.function_name()) {}
   ~promise_base() = default;
 
   std::exception_ptr error_;
@@ -109,14 +125,18 @@ class promise_base {
   friend struct final_awaiter;
   friend struct initial_awaiter;
 
+  // The top bit of line_: no co_await yet, the rest is the coroutine's own line. No source file
+  // has 2^31 lines.
+  static constexpr std::uint_least32_t before_first_await = std::uint_least32_t{1} << 31;
+
   std::coroutine_handle<> continuation_;
   task_state* owner_ = nullptr;
   promise_base* awaiting_ = nullptr;
-  corio::source_location await_site_;
   inline_state inline_ = inline_state::not_inline;
   bool ended_by_cancellation_ = false;
-  std::uint_least32_t coroutine_line_;  // in what would be padding: a frame grows by one pointer
-  const char* coroutine_file_;
+  std::uint_least32_t line_;  // in what would be padding: a frame grows by two pointers
+  const char* file_;
+  const char* function_;
 };
 
 /// Every awaitable in corio must be awaited from a corio coroutine: it needs the owning task.

@@ -61,6 +61,10 @@ class ready_queue {
     if (size() > high_water_) high_water_ = size();
   }
 
+  /// The oldest entry, whatever the shuffle says (the loop's path when no shuffle is on).
+  /// Precondition: !empty().
+  ready_entry pop_front() noexcept { return slots_[head_++ & mask_]; }
+
   /// Takes the oldest entry; with the shuffle on, a random one of the oldest `window` entries.
   /// Precondition: 0 < window <= size().
   ready_entry pop(std::size_t window) noexcept {

@@ -84,7 +84,7 @@ class task_promise final : public promise_base {
   static_assert(!std::is_reference_v<T>, "corio::task<T&> is not supported: return a pointer or a value");
 
   /// The compiler calls this inside the coroutine, so the default argument names the coroutine
-  /// function itself (see coroutine_file()).
+  /// function itself (see promise_base.hpp, "Await sites").
   explicit task_promise(corio::source_location coroutine = corio::source_location::current()) noexcept
       : promise_base(coroutine) {}
 

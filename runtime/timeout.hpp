@@ -76,7 +76,8 @@ class timeout_error : public std::runtime_error {
   [[nodiscard]] duration limit() const noexcept { return limit_; }
   /// How long the work had run when the limit stopped it.
   [[nodiscard]] duration elapsed() const noexcept { return elapsed_; }
-  /// The co_await the task was suspended at when the deadline fired (line 0: unknown).
+  /// The co_await the task was suspended at when the deadline fired (line 0: unknown). In a
+  /// coroutine template, g++ names the function with its template arguments ("f<int>").
   [[nodiscard]] const corio::source_location& parked_at() const noexcept { return blame_->parked_at; }
   /// How long it had been parked there when the deadline fired.
   [[nodiscard]] duration parked_for() const noexcept { return blame_->parked_for; }
@@ -90,7 +91,8 @@ class timeout_error : public std::runtime_error {
                        detail::format_seconds(elapsed);
     if (b.parked_at.line() == 0) return text;
     return text + "; the task had been parked for " + detail::format_seconds(b.parked_for) + " at " +
-           detail::short_site(b.parked_at) + " (in " + b.parked_at.function_name() + "), " + b.waiting_for;
+           detail::short_site(b.parked_at) + " (in " + std::string(detail::coroutine_name(b.parked_at.function_name())) +
+           "), " + b.waiting_for;
   }
 
   corio::source_location where_;

@@ -275,8 +275,8 @@ void trace_recorder::save(const std::string& path) const {
 }
 
 namespace detail {
-void trace_phase::end() noexcept {
-  if (trace_recorder* recorder = loop_.tracer()) recorder->end_phase();
+void trace_phase::end(event_loop& loop) noexcept {
+  if (trace_recorder* recorder = loop.tracer()) recorder->end_phase();
 }
 }  // namespace detail
 

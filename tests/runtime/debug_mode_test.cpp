@@ -21,12 +21,6 @@ using namespace testing_support;
 
 namespace {
 
-std::size_t occurrences(std::string_view text, std::string_view what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size())) ++n;
-  return n;
-}
-
 corio::event_loop::options debug_on(corio::duration threshold = 100ms) {
   return {.debug = corio::debug_mode::on, .slow_resumption = threshold};
 }
