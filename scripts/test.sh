@@ -62,7 +62,7 @@ cmake -S tests/consumer -B build/consumer-installed -G Ninja -DCMAKE_PREFIX_PATH
 cmake --build build/consumer-installed >/dev/null
 build/consumer-installed/consumer
 cmake -S tests/consumer -B build/consumer-subdir -G Ninja -DCORIO_SOURCE_DIR="$PWD" >/dev/null
-cmake --build build/consumer-subdir >/dev/null
+cmake --build build/consumer-subdir --target consumer >/dev/null  # not corio::http, which it does not use
 build/consumer-subdir/consumer
 fuzz_seconds=${CORIO_FUZZ_SECONDS:-60}
 if [ "$fuzz_seconds" -gt 0 ]; then
