@@ -109,7 +109,7 @@ void socket_handle::close() noexcept {
 
 socket_handle::ready_awaiter socket_handle::ready(io_direction d) {
   if (watch_ == nullptr) throw_aborted();
-  if (sys::faults_ever_enabled()) [[unlikely]] report_hidden_readiness(*watch_, d);
+  found_not_ready(d);
   return ready_awaiter(*watch_, d, *this);
 }
 
@@ -117,6 +117,16 @@ void socket_handle::ready_awaiter::await_resume() const {
   inner_.await_resume();                     // cancelled, or aborted while parked
   // Closed after the wake-up, before this task ran: still "aborted", said a little differently.
   if (!handle_.is_open()) sys::throw_error(ECANCELED, "operation aborted: the socket was closed after it became ready");
+}
+
+socket_handle::ready_awaiter& socket_handle::ready_in(std::optional<ready_awaiter>& slot, io_direction d,
+                                                      corio::detail::wake_attempt attempt) {
+  if (watch_ == nullptr) throw_aborted();
+  return slot.emplace(*watch_, d, *this, attempt);
+}
+
+void socket_handle::found_not_ready(io_direction d) {
+  if (sys::faults_ever_enabled() && watch_ != nullptr) [[unlikely]] report_hidden_readiness(*watch_, d);
 }
 
 socket_handle::turn_awaiter socket_handle::take_turn() noexcept { return turn_awaiter(); }
@@ -168,25 +178,31 @@ std::pair<stream_socket, stream_socket> stream_socket::pair() {
 // Readiness tracking (fd_watch.hpp) decides whether to try the syscall or park first. A short
 // read or write on a stream means the kernel buffer is now empty (or full): the next operation
 // parks at once instead of paying for a recv that says EAGAIN (Tokio does the same).
-task<std::optional<std::size_t>> stream_socket::read_some(std::span<char> buffer) {
-  if (buffer.empty()) co_return 0;  // not end-of-stream (T-12)
+bool stream_socket::read_now(std::span<char> buffer, std::optional<std::size_t>& result) {
+  if (!unread_.empty()) [[unlikely]] return take_unread(buffer, result);
+  if (!handle_.may_be_ready(io_direction::read)) return false;
+  const sys::result r = sys::recv(handle_.fd(), buffer.data(), buffer.size());
+  if (r.ok()) {
+    if (r.value == 0 && broken_by_ != 0) sys::throw_error(broken_by_, "read after the connection was reset");
+    const auto n = static_cast<std::size_t>(r.value);
+    if (n < buffer.size()) handle_.clear_ready(io_direction::read);
+    result = n == 0 ? std::nullopt : std::optional(n);
+    return true;
+  }
+  if (!r.would_block()) {
+    note_error(r.error);
+    sys::throw_error(r.error, "read");
+  }
+  handle_.clear_ready(io_direction::read);
+  return false;
+}
+
+task<std::optional<std::size_t>> stream_socket::read_some(std::span<char> buffer, coroutine_tag) {
+  if (buffer.empty()) co_return 0;  // not end of stream (T-12)
   co_await detail::socket_handle::take_turn();
   for (;;) {
-    if (handle_.may_be_ready(io_direction::read)) {
-      const sys::result r = sys::recv(handle_.fd(), buffer.data(), buffer.size());
-      if (r.ok()) {
-        if (r.value == 0 && broken_by_ != 0) sys::throw_error(broken_by_, "read after the connection was reset");
-        if (r.value == 0) co_return std::nullopt;
-        const auto n = static_cast<std::size_t>(r.value);
-        if (n < buffer.size()) handle_.clear_ready(io_direction::read);
-        co_return n;
-      }
-      if (!r.would_block()) {
-        note_error(r.error);
-        sys::throw_error(r.error, "read");
-      }
-      handle_.clear_ready(io_direction::read);
-    }
+    std::optional<std::size_t> result;
+    if (read_now(buffer, result)) co_return result;
     co_await handle_.ready(io_direction::read);
   }
 }
@@ -205,23 +221,42 @@ task<std::size_t> stream_socket::write_some(std::string_view data) {
   }
 }
 
-task<void> stream_socket::write_all(std::string_view data) {
-  co_await detail::socket_handle::take_turn();
-  std::size_t sent = 0;
+bool stream_socket::write_now(std::string_view data, std::size_t& sent) {
   while (sent < data.size()) {
     const sys::result r = send_tracked(handle_, data.substr(sent));
     if (r.ok()) {
       sent += static_cast<std::size_t>(r.value);
     } else if (r.would_block()) {
-      try {
-        co_await handle_.ready(io_direction::write);
-      } catch (const std::system_error& e) {  // closed meanwhile (ECANCELED): say how much went out (T-20)
-        throw write_error(e.code().value(), sent);
-      }
+      return false;
     } else {
       note_error(r.error);
       throw write_error(r.error, sent);
     }
+  }
+  return true;
+}
+
+task<void> stream_socket::write_all(std::string_view data, coroutine_tag) {
+  co_await detail::socket_handle::take_turn();
+  std::size_t sent = 0;
+  while (!write_now(data, sent)) {
+    try {
+      co_await handle_.ready(io_direction::write);
+    } catch (const std::system_error& e) {  // closed meanwhile (ECANCELED): say how much went out (T-20)
+      throw write_error(e.code().value(), sent);
+    }
+  }
+}
+
+void stream_socket::write_all_op::resume_after_waiting() {
+  if (fell_back()) return fallback_result();
+  if (cancelled_after_it_was_over()) corio::detail::throw_cancelled();  // every byte went; cancel wins
+  try {
+    finish();
+  } catch (const write_error&) {
+    throw;
+  } catch (const std::system_error& e) {  // closed while it waited (ECANCELED): say how much went out (T-20)
+    throw write_error(e.code().value(), sent_);
   }
 }
 
@@ -232,6 +267,20 @@ std::size_t stream_socket::try_write(std::string_view data) {
   if (r.would_block()) return 0;
   note_error(r.error);
   sys::throw_error(r.error, "write");
+}
+
+void stream_socket::unread_and_cancel(std::span<const char> buffer, std::optional<std::size_t> result) {
+  // End of stream and a reset need not be kept: the kernel says "end" again, and note_error
+  // kept the reset. Only bytes would be lost.
+  if (result.value_or(0) > 0) unread_.insert(0, buffer.data(), *result);
+  corio::detail::throw_cancelled();
+}
+
+bool stream_socket::take_unread(std::span<char> buffer, std::optional<std::size_t>& result) noexcept {
+  const std::size_t n = unread_.copy(buffer.data(), buffer.size());
+  unread_.erase(0, n);
+  result = n;
+  return true;
 }
 
 // The kernel hands a reset (or a keepalive timeout) to the first call that asks and then

@@ -37,6 +37,16 @@
 // flag can no longer be cleared (otherwise a task that read the last bytes before the EOF would
 // park forever instead of reading it).
 //
+// Operations that complete at the wake-up (Asio's reactor does the same). `ready(d, attempt)`
+// parks like `ready(d)`, but when readiness comes the watch first calls `attempt` (a function
+// and its context, typically the awaiting operation: "recv into my buffer"), in the poller's
+// turn, while the task is still parked. If it says the operation is over (bytes moved, end of
+// stream, or an error it kept), the task wakes to that result; if it found nothing after all
+// (another reader was quicker), the waiter stays parked, in its place, for the next edge. So an
+// operation parks once, with no coroutine of its own, and its task never wakes to an EAGAIN.
+// close() never attempts: its waiters wake aborted. The attempt must not throw, park or resume
+// anything, and only touch its own operation and descriptor.
+//
 // `co_await watch.pause(d)` waits `d` without looking at readiness, but close() cuts it short
 // with the same "operation aborted" as above: for an operation that must back off for a while
 // (listener::accept when the process is out of descriptors) yet must not outlive its socket.
@@ -70,6 +80,13 @@
 namespace corio::detail {
 
 enum class io_direction : unsigned char { read = 0, write = 1 };
+
+/// An operation the watch runs when readiness comes, before waking the task (see the top):
+/// true when the operation is over, false when it found nothing and the task should wait on.
+struct wake_attempt {
+  bool (*run)(void* operation) noexcept = nullptr;
+  void* operation = nullptr;
+};
 
 /// What both kinds of fd_watch waiter share: they do not park when the task is cancelled or the
 /// watch is closed already, and they resume with corio::cancelled or "operation aborted".
@@ -108,8 +125,9 @@ class fd_watch final : private io_handler {
   fd_watch& operator=(const fd_watch&) = delete;
   ~fd_watch() { close(); }
 
-  /// Waits for the next readiness of one side (the contract above).
-  [[nodiscard]] awaiter ready(io_direction d) noexcept;
+  /// Waits for the next readiness of one side (the contract above); with an attempt, until
+  /// the attempt at a readiness says its operation is over ("complete at the wake-up", above).
+  [[nodiscard]] awaiter ready(io_direction d, wake_attempt attempt = {}) noexcept;
   /// Waits for `d` to pass or for close(), whichever comes first (the contract above).
   [[nodiscard]] pause_awaiter pause(duration d) noexcept;
 
@@ -198,7 +216,8 @@ struct fd_watch::synthetic_events {
 
 class fd_watch::awaiter final : public watch_waiter<awaiter> {
  public:
-  awaiter(fd_watch& watch, io_direction d) noexcept : watch_(watch), direction_(d) {}
+  awaiter(fd_watch& watch, io_direction d, wake_attempt attempt = {}) noexcept
+      : watch_(watch), direction_(d), attempt_(attempt) {}
 
   template <corio_promise P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
@@ -214,8 +233,12 @@ class fd_watch::awaiter final : public watch_waiter<awaiter> {
 
  private:
   friend class fd_watch;
+  // Runs the attempt, if any, at a readiness of this waiter's side: true if the task wakes.
+  bool attempt_is_over() const noexcept { return attempt_.run == nullptr || attempt_.run(attempt_.operation); }
+
   fd_watch& watch_;  // not touched after the wake-up: the watch may be gone by then
   io_direction direction_;
+  wake_attempt attempt_;
 };
 
 class fd_watch::pause_awaiter final : public watch_waiter<pause_awaiter>, public timer_entry {
@@ -254,14 +277,21 @@ class fd_watch::pause_awaiter final : public watch_waiter<pause_awaiter>, public
   duration delay_;
 };
 
-inline fd_watch::awaiter fd_watch::ready(io_direction d) noexcept { return awaiter(*this, d); }
+inline fd_watch::awaiter fd_watch::ready(io_direction d, wake_attempt attempt) noexcept { return awaiter(*this, d, attempt); }
 inline fd_watch::pause_awaiter fd_watch::pause(duration d) noexcept { return pause_awaiter(*this, d); }
 
+// Waiters whose attempt found nothing go back, in their order, once every other has had its turn.
 inline void fd_watch::wake_side(io_direction d) noexcept {
+  waiter_list<awaiter> waiting_on;
   while (awaiter* w = side(d).pop_front()) {
+    if (!closed_ && !w->attempt_is_over()) {
+      waiting_on.push_back(*w);
+      continue;
+    }
     w->aborted_ = closed_;
     w->wake();
   }
+  while (awaiter* w = waiting_on.pop_front()) side(d).push_back(*w);
 }
 
 inline void fd_watch::on_ready(const poll_event& event) noexcept {

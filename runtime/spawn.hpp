@@ -183,4 +183,11 @@ join_handle<T> spawn(task<T> t, std::string_view name = {},
   return detail::spawn_on(*loop, std::move(t), name, where);
 }
 
+/// spawn() of a socket operation (detail::task_operation, task.hpp): spawns its task.
+template <detail::task_operation Op>
+join_handle<typename Op::task_type::value_type> spawn(Op operation, std::string_view name = {},
+                                                      corio::source_location where = corio::source_location::current()) {
+  return spawn(std::move(operation).as_task(), name, where);
+}
+
 }  // namespace corio

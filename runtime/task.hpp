@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cassert>
+#include <concepts>
 #include <coroutine>
 #include <exception>
 #include <type_traits>
@@ -211,6 +212,14 @@ class [[nodiscard]] task {
 };
 
 namespace detail {
+/// An awaitable that can also be had as a task, `std::move(op).as_task()`: corio::net's
+/// read_some and write_all (io/socket.hpp), which complete without a frame of their own when
+/// they need not wait. corio::timeout and corio::spawn take one wherever they take a task.
+template <class Op>
+concept task_operation = requires(Op op) {
+  { std::move(op).as_task() } -> std::same_as<typename Op::task_type>;
+};
+
 template <class T>
 task<T> task_promise<T>::get_return_object() noexcept {
   return task<T>(std::coroutine_handle<task_promise<T>>::from_promise(*this));

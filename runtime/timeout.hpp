@@ -191,4 +191,17 @@ template <class T, class Rep, class Period>
                                 where);
 }
 
+/// timeout_at() and timeout() of a socket operation (detail::task_operation, task.hpp): the
+/// same as of the operation's task.
+template <detail::task_operation Op>
+[[nodiscard]] typename Op::task_type timeout_at(time_point deadline, Op operation,
+                                                corio::source_location where = corio::source_location::current()) {
+  return timeout_at(deadline, std::move(operation).as_task(), where);
+}
+template <detail::task_operation Op, class Rep, class Period>
+[[nodiscard]] typename Op::task_type timeout(std::chrono::duration<Rep, Period> limit, Op operation,
+                                             corio::source_location where = corio::source_location::current()) {
+  return timeout(limit, std::move(operation).as_task(), where);
+}
+
 }  // namespace corio

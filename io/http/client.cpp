@@ -135,7 +135,7 @@ task<std::unique_ptr<detail::response_state>> attempt(std::shared_ptr<detail::po
   bool answered = false;
   try {
     try {
-      co_await detail::under_limits(held.connection->socket.write_all(out.text), std::nullopt,
+      co_await detail::under_limits(held.connection->socket.write_all(out.text).as_task(), std::nullopt,
                                     timeout_error::kind::total, clock);
     } catch (const std::system_error& e) {
       throw server_disconnected(clock.description + ": sending the request failed: " + e.code().message());

@@ -37,7 +37,7 @@ task<bool> fill(client_connection& c, const request_clock& clock) {
   c.begin = c.end = 0;  // the parser consumed everything before asking for more
   std::optional<std::size_t> got;
   try {
-    got = co_await under_limits(c.socket.read_some({c.buffer.get(), client_connection::buffer_size}),
+    got = co_await under_limits(c.socket.read_some({c.buffer.get(), client_connection::buffer_size}).as_task(),
                                 clock.timeouts.read, timeout_error::kind::read, clock);
   } catch (const std::system_error& e) {
     throw server_disconnected(clock.description + ": the connection failed: " + e.code().message());

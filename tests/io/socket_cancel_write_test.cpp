@@ -16,7 +16,9 @@
 #include <corio.hpp>
 
 #include "io/socket.hpp"
+#include "runtime/testing.hpp"
 #include "support/sockets.hpp"
+#include "support/tasks.hpp"
 
 using namespace std::chrono_literals;
 namespace net = corio::net;
@@ -103,4 +105,40 @@ CORIO_TEST(socket_cancel_write, closing_the_socket_under_a_parked_write_all_repo
   EXPECT_GT(out.bytes_written, 0u);
   EXPECT_EQ(got.size(), out.bytes_written) << "bytes_written must be what the peer received";
   EXPECT_TRUE(got.compare(0, got.size(), data, 0, got.size()) == 0);
+}
+
+// write_all parks with its last bytes unsent; when room comes, the watch's attempt sends them
+// before the writer runs (io/socket.hpp, write_all_op). A cancellation that arrives between that
+// wake-up and the writer's turn still wins, as for every corio wait: the writer sees
+// corio::cancelled, and the peer has every byte, in order (a prefix that happens to be all).
+// FIFO pinned: the body must act between the wake-up and the writer's turn.
+CORIO_TEST_WITH(socket_cancel_write, a_write_all_cancelled_after_its_wake_up_sent_the_rest_still_sees_the_cancellation,
+                corio::testing::fifo_order()) {
+  auto [client, server] = co_await connect_tcp_pair();
+  const std::string fill = patterned(big);
+  std::size_t filled = 0;
+  while (const std::size_t n = client.try_write(std::string_view(fill).substr(filled))) filled += n;
+  CORIO_ASSERT(filled > 0 && filled < fill.size());  // the kernel's buffers are full now
+  const std::string tail = "<tail>";  // outlives the writer, which keeps a reference
+  auto writer = corio::spawn(write_all_reporting(client, tail), "writer");
+  co_await testing_support::until_parked(writer);
+  CORIO_ASSERT(testing_support::parked(writer));
+
+  std::string got;
+  std::array<char, 16 * 1024> buf;
+  while (testing_support::parked(writer)) {  // drain a piece a turn, until room wakes the writer
+    const auto n = co_await server.read_some(buf);
+    CORIO_ASSERT(n.has_value());
+    got.append(buf.data(), *n);
+    co_await corio::yield();
+  }
+  CORIO_ASSERT(!writer.done());
+  writer.cancel();
+  const write_outcome out = co_await writer;
+  EXPECT_TRUE(out.cancelled);
+  client.shutdown_write();
+  got += co_await read_to_eof(server);
+  EXPECT_EQ(got.size(), filled + tail.size());
+  EXPECT_TRUE(got.compare(0, filled, fill, 0, filled) == 0);
+  EXPECT_EQ(got.substr(filled), tail);
 }

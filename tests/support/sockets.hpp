@@ -45,9 +45,10 @@ inline void reset_connection(corio::net::stream_socket& s) {
   s.close();
 }
 
-/// The errno of the std::system_error `op` throws, or 0 when it succeeds.
-template <class T>
-corio::task<int> error_of(corio::task<T> op) {
+/// The errno of the std::system_error `op` throws, or 0 when it succeeds. `op`: a task, or a
+/// socket operation (read_some, write_all).
+template <class Op>
+corio::task<int> error_of(Op op) {
   try {
     (void)(co_await std::move(op));
   } catch (const std::system_error& e) {
@@ -63,8 +64,8 @@ struct abort_report {
   bool after_close_returned = false;
 };
 
-template <class T>
-corio::task<abort_report> report_abort(corio::task<T> op, const bool& close_returned) {
+template <class Op>
+corio::task<abort_report> report_abort(Op op, const bool& close_returned) {
   abort_report r;
   r.error = co_await error_of(std::move(op));
   r.after_close_returned = close_returned;
