@@ -246,8 +246,8 @@ class stream_socket {
 // watch makes at the next readiness (fd_watch.hpp, "Operations that complete at the wake-up"),
 // so its task wakes to the bytes already read, or written, again without a frame. Only when the
 // loop's budget for this resumption is spent (T-17) does it fall back to the coroutine behind it
-// (the private overloads above), which yields first. Together that takes about two fifths of
-// the instructions off an echo round trip (docs/benchmarks.md).
+// (the private overloads above), which yields first. Together that takes over a third of the
+// instructions off an echo round trip (docs/benchmarks.md).
 //
 // Like a task, an operation is lazy and single-use: nothing happens until it is awaited, and it
 // refers to its socket and buffer as the task would. `as_task()` gives the same operation as a
