@@ -248,18 +248,6 @@ task<void> stream_socket::write_all(std::string_view data, coroutine_tag) {
   }
 }
 
-void stream_socket::write_all_op::resume_after_waiting() {
-  if (fell_back()) return fallback_result();
-  if (cancelled_after_it_was_over()) corio::detail::throw_cancelled();  // every byte went; cancel wins
-  try {
-    finish();
-  } catch (const write_error&) {
-    throw;
-  } catch (const std::system_error& e) {  // closed while it waited (ECANCELED): say how much went out (T-20)
-    throw write_error(e.code().value(), sent_);
-  }
-}
-
 std::size_t stream_socket::try_write(std::string_view data) {
   if (data.empty()) return 0;
   const sys::result r = send_tracked(handle_, data);
@@ -267,20 +255,6 @@ std::size_t stream_socket::try_write(std::string_view data) {
   if (r.would_block()) return 0;
   note_error(r.error);
   sys::throw_error(r.error, "write");
-}
-
-void stream_socket::unread_and_cancel(std::span<const char> buffer, std::optional<std::size_t> result) {
-  // End of stream and a reset need not be kept: the kernel says "end" again, and note_error
-  // kept the reset. Only bytes would be lost.
-  if (result.value_or(0) > 0) unread_.insert(0, buffer.data(), *result);
-  corio::detail::throw_cancelled();
-}
-
-bool stream_socket::take_unread(std::span<char> buffer, std::optional<std::size_t>& result) noexcept {
-  const std::size_t n = unread_.copy(buffer.data(), buffer.size());
-  unread_.erase(0, n);
-  result = n;
-  return true;
 }
 
 // The kernel hands a reset (or a keepalive timeout) to the first call that asks and then
