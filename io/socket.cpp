@@ -122,6 +122,7 @@ void socket_handle::ready_awaiter::await_resume() const {
 socket_handle::ready_awaiter& socket_handle::ready_in(std::optional<ready_awaiter>& slot, io_direction d,
                                                       corio::detail::wake_attempt attempt) {
   if (watch_ == nullptr) throw_aborted();
+  found_not_ready(d);  // as ready() does
   return slot.emplace(*watch_, d, *this, attempt);
 }
 

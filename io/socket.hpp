@@ -36,10 +36,8 @@
 //     destroying it just closes the descriptor.
 #pragma once
 
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <optional>
 #include <span>

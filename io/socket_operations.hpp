@@ -63,7 +63,6 @@ class socket_operation {
       task_ = op().as_coroutine();
       return fallback_.emplace(std::move(task_).operator co_await()).await_suspend(h);
     }
-    handle_.found_not_ready(Op::direction);
     return handle_.ready_in(parked_on_, Op::direction, {&attempt_at_wake_up, this}).await_suspend(h);
   }
 
