@@ -7,8 +7,8 @@
 //     llhttp_resume() lets the next feed carry on from that byte.
 //   * Pausing in on_headers_complete resumes in llhttp's after_headers_complete step, which reads
 //     F_SKIPBODY: that is how expect_no_body() makes a HEAD response bodiless.
-//   * Limits: llhttp has none, so we count, with our own small byte-by-byte meter (head_meter)
-//     that knows only where lines end. Counting every byte ourselves, instead of at llhttp's
+//   * Limits: llhttp has none, so we count, with our own small meter (head_meter.hpp) that
+//     knows only where lines end and counts as if byte by byte. Counting every byte ourselves, instead of at llhttp's
 //     callbacks, makes the count a function of the bytes alone: a callback fires where a feed
 //     happens to end, so counts taken there depend on the split (the fuzz test found that).
 //     Before llhttp runs, feed() asks a copy of the meter at which byte of this feed a limit
@@ -32,88 +32,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "head_meter.hpp"
+
 namespace corio::http::detail {
-
-// Measures one message's head against the limits, one byte at a time (parser.hpp states what
-// is counted). It knows nothing of HTTP beyond "a line ends at CR or LF, and an empty line after
-// the start line ends the head": whether the lines are valid is llhttp's business. A CR is taken
-// as a line end; if no LF follows it, llhttp refuses the message anyway (bare CR).
-class head_meter {
- public:
-  explicit head_meter(const parse_limits& limits) noexcept : limits_(limits) {}
-
-  /// Takes the next byte of the message; returns the limit this byte breaks, or none.
-  parse_error step(char byte) noexcept {
-    const bool line_end = byte == '\r' || byte == '\n';
-    if (lf_may_follow_) {  // the LF of a CRLF belongs to the line end the CR began
-      lf_may_follow_ = false;
-      if (byte == '\n') return parse_error::none;
-    }
-    switch (phase_) {
-      case phase::start_line:
-        if (line_end && line_has_content_) return end_line(byte, phase::field_lines);
-        // Empty lines before the start line (RFC 9112 2.2 lets us skip them) count as its bytes,
-        // so that a peer cannot keep us reading them for ever.
-        line_has_content_ = line_has_content_ || !line_end;
-        return ++start_line_bytes_ > limits_.max_start_line ? parse_error::start_line_too_long : parse_error::none;
-      case phase::field_lines:
-        if (line_end) return end_line(byte, line_has_content_ ? phase::field_lines : phase::done);
-        line_has_content_ = true;
-        return ++field_line_bytes_ > limits_.max_header_bytes ? parse_error::headers_too_large : parse_error::none;
-      case phase::done:
-        return parse_error::none;
-    }
-    return parse_error::none;
-  }
-
-  /// Takes the next bytes until one breaks a limit: returns that byte's index and the limit,
-  /// or npos and none. Runs of line content are counted in one go (the same count as step()).
-  [[nodiscard]] std::pair<std::size_t, parse_error> take(std::string_view bytes) noexcept {
-    std::size_t i = 0;
-    while (i < bytes.size() && !done()) {
-      const char byte = bytes[i];
-      if (lf_may_follow_ || byte == '\r' || byte == '\n') {
-        if (const parse_error e = step(byte); e != parse_error::none) return {i, e};
-        ++i;
-        continue;
-      }
-      // A plain loop: string_view::find_first_of("\r\n") calls memchr over the set once per byte,
-      // which cost the server ~1,300 instructions per request (callgrind).
-      std::size_t line_end = i;
-      while (line_end < bytes.size() && bytes[line_end] != '\r' && bytes[line_end] != '\n') ++line_end;
-      const std::size_t run = line_end - i;
-      const bool start = phase_ == phase::start_line;
-      std::uint64_t& count = start ? start_line_bytes_ : field_line_bytes_;
-      const std::uint64_t room = (start ? limits_.max_start_line : limits_.max_header_bytes) - count;
-      if (run > room) return {i + room, start ? parse_error::start_line_too_long : parse_error::headers_too_large};
-      count += run;
-      line_has_content_ = true;
-      i += run;
-    }
-    return {std::string_view::npos, parse_error::none};
-  }
-
-  [[nodiscard]] bool done() const noexcept { return phase_ == phase::done; }
-  void head_done() noexcept { phase_ = phase::done; }  // llhttp said so (its word is final)
-  void next_message() noexcept { *this = head_meter(limits_); }
-
- private:
-  enum class phase : unsigned char { start_line, field_lines, done };
-
-  parse_error end_line(char byte, phase next) noexcept {
-    phase_ = next;
-    line_has_content_ = false;
-    lf_may_follow_ = byte == '\r';
-    return parse_error::none;
-  }
-
-  parse_limits limits_;
-  phase phase_ = phase::start_line;
-  bool line_has_content_ = false;  // the current line has a byte that is not CR or LF
-  bool lf_may_follow_ = false;     // the previous byte was a CR that ended a line
-  std::uint64_t start_line_bytes_ = 0;
-  std::uint64_t field_line_bytes_ = 0;
-};
 
 // The parser's state; a plain struct here so that llhttp's C callbacks below can reach it
 // (parser::state, which the header names, is private: it derives from this).
