@@ -67,6 +67,24 @@ void append_error_response(std::string& out, int status, std::string_view detail
 
 namespace {
 
+// The fields the server reads or writes itself. Their five names have five different lengths,
+// so the length picks the one name worth comparing: one iequals per field instead of five.
+enum class special_field : unsigned char { none, content_length, connection, date, server, transfer_encoding };
+
+special_field special_field_of(std::string_view name) noexcept {
+  const auto if_named = [name](std::string_view known, special_field f) {
+    return iequals(name, known) ? f : special_field::none;
+  };
+  switch (name.size()) {
+    case 4: return if_named("Date", special_field::date);
+    case 6: return if_named("Server", special_field::server);
+    case 10: return if_named("Connection", special_field::connection);
+    case 14: return if_named("Content-Length", special_field::content_length);
+    case 17: return if_named("Transfer-Encoding", special_field::transfer_encoding);
+    default: return special_field::none;
+  }
+}
+
 // What the server needs to know about a handler's fields before writing its own.
 struct field_scan {
   std::string_view problem;  // non-empty: the response cannot be sent as it is
@@ -76,6 +94,7 @@ struct field_scan {
   bool has_transfer_encoding = false;
   bool asks_close = false;
   bool has_replaced = false;  // Content-Length or Connection: fields the server writes itself
+  std::size_t field_bytes = 0;  // the handler's fields as "name: value\r\n" lines
 };
 
 field_scan scan_fields(const response& res) {
@@ -83,79 +102,101 @@ field_scan scan_fields(const response& res) {
   if (res.status < 200 || res.status > 999) scan.problem = "its status is outside 200..999";
   if (has_line_break(res.reason)) scan.problem = "its reason phrase holds CR, LF or NUL";
   for (const header_field& f : res.headers) {
+    scan.field_bytes += f.name.size() + f.value.size() + 4;
     // Response splitting: a CR or LF (or a bad name) would let the handler's data write fields.
     if (!is_token(f.name) || has_line_break(f.value)) {
       scan.problem = "a header field holds CR, LF, NUL or a bad name";
-    } else if (iequals(f.name, "Content-Length")) {
-      scan.content_length = f.value;
-      scan.has_replaced = true;
-    } else if (iequals(f.name, "Connection")) {
-      scan.asks_close = scan.asks_close || has_token(f.value, "close");
-      scan.has_replaced = true;
-    } else if (iequals(f.name, "Date")) {
-      scan.has_date = true;
-    } else if (iequals(f.name, "Server")) {
-      scan.has_server = true;
-    } else if (iequals(f.name, "Transfer-Encoding")) {
-      scan.has_transfer_encoding = true;
+      continue;
+    }
+    switch (special_field_of(f.name)) {
+      case special_field::content_length:
+        scan.content_length = f.value;
+        scan.has_replaced = true;
+        break;
+      case special_field::connection:
+        scan.asks_close = scan.asks_close || has_token(f.value, "close");
+        scan.has_replaced = true;
+        break;
+      case special_field::date: scan.has_date = true; break;
+      case special_field::server: scan.has_server = true; break;
+      case special_field::transfer_encoding: scan.has_transfer_encoding = true; break;
+      case special_field::none: break;
     }
   }
   return scan;
 }
 
-}  // namespace
-
-namespace {
-
-// Writes a response's bytes in two passes over the same pieces: first only counting them, then
-// copying them into room made once (one resize instead of a capacity check per piece).
+// Writes a response's pieces one after the other into room made beforehand (append_response
+// makes room for the most they can take, once, instead of a capacity check per piece).
 class piece_writer {
  public:
   explicit piece_writer(char* to) noexcept : at_(to) {}
   void put(std::string_view piece) noexcept {
-    if (at_ != nullptr) std::memcpy(at_ + size_, piece.data(), piece.size());
-    size_ += piece.size();
+    std::memcpy(at_, piece.data(), piece.size());
+    at_ += piece.size();
   }
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  void put_number(std::uint64_t n) noexcept { at_ = std::to_chars(at_, at_ + max_digits, n).ptr; }
+  [[nodiscard]] char* end() const noexcept { return at_; }
+
+  static constexpr std::size_t max_digits = 20;  // of a std::uint64_t
 
  private:
-  char* at_;  // nullptr while counting
-  std::size_t size_ = 0;
+  char* at_;
 };
 
 struct response_plan {
   const response& res;
   const response_context& context;
   const field_scan& scan;
-  std::string_view status_digits;
-  std::string_view length_digits;  // empty: no Content-Length of ours
+  std::string_view reason;
+  std::optional<std::string_view> handlers_length;  // a HEAD or 304 answer's own Content-Length
+  bool length_from_body;                            // else: Content-Length is the body's size
   bool closes;
   bool with_body;
+
+  // The most bytes write_response() can write for this plan: every piece it may put, with
+  // numbers at their longest ("HTTP/1.1 999 ", "Content-Length: <20 digits>", the longer
+  // Connection field, each with its CRLF, and the blank line).
+  [[nodiscard]] std::size_t max_size() const noexcept {
+    constexpr std::size_t framing = 13 + 2 + 16 + piece_writer::max_digits + 2 + 24 + 2;
+    return framing + reason.size() + context.server_field.size() + context.date_field.size() + scan.field_bytes +
+           handlers_length.value_or(std::string_view()).size() + (with_body ? res.body.size() : 0);
+  }
 };
 
-void write_response(piece_writer& w, const response_plan& plan) {
-  const response& res = plan.res;
-  if (res.status == 200 && res.reason.empty()) {
+void write_status_line(piece_writer& w, const response_plan& plan) {
+  if (plan.res.status == 200 && plan.res.reason.empty()) {
     w.put("HTTP/1.1 200 OK\r\n");  // most responses: one piece instead of five
-  } else {
-    w.put("HTTP/1.1 ");
-    w.put(plan.status_digits);
-    w.put(" ");
-    w.put(res.reason.empty() ? reason_phrase(res.status) : std::string_view(res.reason));
-    w.put("\r\n");
+    return;
   }
+  w.put("HTTP/1.1 ");
+  w.put_number(static_cast<unsigned>(plan.res.status));
+  w.put(" ");
+  w.put(plan.reason);
+  w.put("\r\n");
+}
+
+void write_response(piece_writer& w, const response_plan& plan) {
+  write_status_line(w, plan);
   if (!plan.scan.has_server) w.put(plan.context.server_field);
   if (!plan.scan.has_date) w.put(plan.context.date_field);
-  for (const header_field& f : res.headers) {
-    if (plan.scan.has_replaced && (iequals(f.name, "Content-Length") || iequals(f.name, "Connection"))) continue;
+  for (const header_field& f : plan.res.headers) {
+    if (plan.scan.has_replaced) {
+      const special_field special = special_field_of(f.name);
+      if (special == special_field::content_length || special == special_field::connection) continue;
+    }
     w.put(f.name);
     w.put(": ");
     w.put(f.value);
     w.put("\r\n");
   }
-  if (!plan.length_digits.empty()) {
+  if (plan.handlers_length || plan.length_from_body) {
     w.put("Content-Length: ");
-    w.put(plan.length_digits);
+    if (plan.handlers_length) {
+      w.put(*plan.handlers_length);
+    } else {
+      w.put_number(plan.res.body.size());
+    }
     w.put("\r\n");
   }
   if (plan.closes) {
@@ -164,7 +205,7 @@ void write_response(piece_writer& w, const response_plan& plan) {
     w.put("Connection: keep-alive\r\n");
   }
   w.put("\r\n");
-  if (plan.with_body) w.put(res.body);
+  if (plan.with_body) w.put(plan.res.body);
 }
 
 }  // namespace
@@ -173,35 +214,26 @@ std::string_view append_response(std::string& out, const response& res, const re
   const field_scan scan = scan_fields(res);
   if (!scan.problem.empty()) return scan.problem;
   closes = context.closing || scan.asks_close;
-  std::array<char, 24> status_digits{};
-  const auto status_end = std::to_chars(status_digits.data(), status_digits.data() + status_digits.size(), res.status).ptr;
   // Framing. A HEAD or 304 answer may announce the length the GET would have had; a handler that
   // set Transfer-Encoding framed the body itself; 204 has none.
-  std::array<char, 24> length_digits{};
-  std::string_view length;
-  if (res.status == 204 || scan.has_transfer_encoding) {
-    // no Content-Length
-  } else if ((context.head_method || res.status == 304) && scan.content_length) {
-    length = *scan.content_length;
-  } else if (res.status != 304) {
-    const auto end = std::to_chars(length_digits.data(), length_digits.data() + length_digits.size(), res.body.size()).ptr;
-    length = std::string_view(length_digits.data(), static_cast<std::size_t>(end - length_digits.data()));
-  }
+  const bool no_length = res.status == 204 || scan.has_transfer_encoding;
+  const bool handlers_length = !no_length && (context.head_method || res.status == 304) && scan.content_length;
   const response_plan plan{
       .res = res,
       .context = context,
       .scan = scan,
-      .status_digits = std::string_view(status_digits.data(), static_cast<std::size_t>(status_end - status_digits.data())),
-      .length_digits = length,
+      .reason = res.reason.empty() ? reason_phrase(res.status) : std::string_view(res.reason),
+      .handlers_length = handlers_length ? scan.content_length : std::nullopt,
+      .length_from_body = !no_length && !handlers_length && res.status != 304,
       .closes = closes,
       .with_body = !(context.head_method || res.status == 204 || res.status == 304),
   };
-  piece_writer counter(nullptr);
-  write_response(counter, plan);
+  // Room for the most the pieces can take, then written in one pass and cut to what was.
   const std::size_t start = out.size();
-  out.resize(start + counter.size());
+  out.resize(start + plan.max_size());
   piece_writer writer(out.data() + start);
   write_response(writer, plan);
+  out.resize(static_cast<std::size_t>(writer.end() - out.data()));
   return {};
 }
 
