@@ -42,7 +42,11 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 void headers::add(std::string name, std::string value) {
-  fields_.push_back(header_field{std::move(name), std::move(value)});
+  // Built in place: push_back(header_field{...}) would move each string twice, and a short
+  // string's move is a copy (a server adds a field or two per request).
+  header_field& f = fields_.emplace_back();
+  f.name = std::move(name);
+  f.value = std::move(value);
 }
 
 void headers::set(std::string name, std::string value) {
