@@ -10,52 +10,25 @@
 //   auto [at, broken] = m.take(bytes);   // at: index of the byte that breaks a limit, or npos
 //
 // Where the time goes: a head is mostly line content, so take() looks for the next CR or LF a
-// word at a time (find_line_end), counts the run between line ends in one addition, and takes
-// the CR LF after it as one. Other line ends (a bare one, the empty line that ends the head, a
-// CR LF split between two feeds) go through step(), the one-byte definition of what is counted.
+// word at a time (find_line_end, on control_bytes.hpp), counts the run between line ends in one
+// addition, and takes the CR LF after it as one. Other line ends (a bare one, the empty line that
+// ends the head, a CR LF split between two feeds) go through step(), the one-byte definition of
+// what is counted.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 #include <utility>
 
+#include "control_bytes.hpp"
 #include "parser.hpp"
 
 namespace corio::http::detail {
 
 /// Index of the first CR or LF in `bytes` at or after `from`; bytes.size() if there is none.
-/// SWAR ("SIMD within a register"): eight bytes are tested at once for a byte below 0x0E with
-/// the "has less than" trick of Bit Twiddling Hacks (Sean Anderson, "Determine if a word has a
-/// byte less than n"): a byte's high bit survives `(word - 0x0E0E..) & ~word & 0x8080..` when the
-/// subtraction borrowed through it and it was below 0x80 to begin with. CR (0x0D) and LF (0x0A)
-/// are below 0x0E, and so are the other control bytes NUL..0x0C (a tab, say), so a candidate is
-/// checked, and if it is not CR or LF the search goes on after it. Every byte below 0x0E is
-/// flagged; a borrow may also flag a more significant byte next to a true one, but never a less
-/// significant one. So on a little-endian machine the lowest flag is the first candidate in
-/// memory; on a big-endian one a false candidate may come first, and is skipped like a tab.
 [[nodiscard]] inline std::size_t find_line_end(std::string_view bytes, std::size_t from) noexcept {
-  constexpr std::uint64_t ones = 0x0101010101010101;
-  constexpr std::uint64_t highs = 0x8080808080808080;
-  constexpr std::uint64_t below = 0x0E;  // bytes under this one are candidates
-  std::size_t i = from;
-  while (bytes.size() - i >= sizeof(std::uint64_t)) {
-    std::uint64_t word;
-    std::memcpy(&word, bytes.data() + i, sizeof word);  // an unaligned load, without UB
-    const std::uint64_t flags = (word - ones * below) & ~word & highs;
-    if (flags == 0) {
-      i += sizeof word;
-      continue;
-    }
-    const int bit = std::endian::native == std::endian::little ? std::countr_zero(flags) : std::countl_zero(flags);
-    const std::size_t at = i + static_cast<std::size_t>(bit / 8);
-    if (bytes[at] == '\r' || bytes[at] == '\n') return at;
-    i = at + 1;
-  }
-  while (i < bytes.size() && bytes[i] != '\r' && bytes[i] != '\n') ++i;  // the last few bytes
-  return i;
+  return find_control_byte(bytes, from, [](char c) { return c == '\r' || c == '\n'; });
 }
 
 class head_meter {

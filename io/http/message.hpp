@@ -18,8 +18,16 @@
 
 namespace corio::http {
 
-/// ASCII case-insensitive equality, for header names and methods' tokens.
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+namespace detail {
+/// iequals for two views of the same size.
+[[nodiscard]] bool iequals_same_size(std::string_view a, std::string_view b) noexcept;
+}  // namespace detail
+
+/// ASCII case-insensitive equality, for header names and methods' tokens. (Inline, so that a
+/// lookup pays no call for the names whose length differs: most of them.)
+[[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && detail::iequals_same_size(a, b);
+}
 
 /// Is `text` a token (RFC 9110 5.6.2: one or more tchar), as a field name or a method must be?
 [[nodiscard]] bool is_token(std::string_view text) noexcept;

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <optional>
 
+#include "control_bytes.hpp"
 #include "server_detail.hpp"
 
 namespace corio::http::detail {
@@ -29,10 +30,7 @@ namespace {
 
 // CR, LF or NUL: bytes that would end a field line early (response splitting).
 bool has_line_break(std::string_view text) noexcept {
-  for (const char c : text) {
-    if (c == '\r' || c == '\n' || c == '\0') return true;
-  }
-  return false;
+  return find_control_byte(text, 0, [](char c) { return c == '\r' || c == '\n' || c == '\0'; }) != text.size();
 }
 
 void append_number(std::string& out, std::uint64_t n) {

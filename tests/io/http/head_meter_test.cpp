@@ -1,6 +1,7 @@
-// tests/io/http/head_meter_test.cpp — detail::head_meter and find_line_end (io/http/head_meter.hpp):
-// the word-at-a-time search must find what a byte loop finds, and take() must count exactly as
-// step() does byte by byte, wherever a line end or a broken limit falls in an eight-byte word.
+// tests/io/http/head_meter_test.cpp — detail::head_meter and find_line_end (io/http/head_meter.hpp)
+// on find_control_byte (io/http/control_bytes.hpp): the word-at-a-time search must find what a
+// byte loop finds, and take() must count exactly as step() does byte by byte, wherever a line
+// end or a broken limit falls in an eight-byte word.
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 
 #include "io/http/head_meter.hpp"
 
+using corio::http::detail::find_control_byte;
 using corio::http::detail::find_line_end;
 using corio::http::detail::head_meter;
 using corio::http::detail::parse_error;
@@ -64,6 +66,19 @@ TEST(HttpHeadMeter, FindsALineEndAtEveryOffsetOfAWord) {
           }
         }
       }
+    }
+  }
+}
+
+TEST(HttpHeadMeter, FindsAWantedNulAtEveryOffsetOfAWord) {
+  // The response writer's search: CR, LF or NUL (a NUL is a candidate the line-end search skips).
+  const auto is_break = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
+  for (std::size_t length = 1; length <= 26; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      std::string bytes(length, '\t');
+      bytes[at] = '\0';
+      ASSERT_EQ(find_control_byte(bytes, 0, is_break), at) << "length " << length;
+      ASSERT_EQ(find_line_end(bytes, 0), length) << "length " << length;
     }
   }
 }
