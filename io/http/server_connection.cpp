@@ -169,16 +169,21 @@ void server::connection::queue_interim_output() {
 // Parses what is buffered, collecting complete requests into the batch. Stops when the buffer is
 // used up, the batch is full, a request ends the connection, or the input is bad.
 void server::connection::parse_buffered() {
+  bool head_started_here = false;
   while (!close_after_) {
     const auto [consumed, what] = parser_.feed({buffer_.get() + begin_, end_ - begin_});
     if (consumed > 0 && in_head_ && !head_started_) {
       head_started_ = true;
-      head_started_at_ = loop_.now();
+      head_started_here = true;
     }
     begin_ += consumed;
     if (begin_ == end_) begin_ = end_ = 0;
     switch (what) {
       case detail::parser::event::need_more:
+        // A head that started in this parse waits for more bytes: its slowloris clock starts now,
+        // the same instant as its first byte (nothing suspends in a parse). Not read at that byte:
+        // most heads complete in the read they start in, and then no clock read is needed.
+        if (head_started_here && in_head_ && head_started_) head_started_at_ = loop_.now();
         // A chunked body is checked as it grows (a Content-Length one was checked at its head).
         if (parser_.body().size() > server_.options_.max_body_size) fail(413, "the body is over the limit");
         return;
