@@ -46,6 +46,9 @@ class headers {
 
   /// Appends a field (another with the same name may exist already).
   void add(std::string name, std::string value);
+  /// Appends a field with an empty name and value and returns it, for a caller that moves or
+  /// builds the strings in place (the parser does). The reference lasts until the next change.
+  header_field& add_empty() { return fields_.emplace_back(); }
   /// Replaces every field named `name` with one field.
   void set(std::string name, std::string value);
   /// The first field named `name`, if any.

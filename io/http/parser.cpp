@@ -221,7 +221,10 @@ int on_header_value_complete(llhttp_t* p) {
   }
   // One allocation for a typical request's fields (a browser sends about ten), not five.
   if (s.head.headers.empty()) s.head.headers.reserve(16);
-  s.head.headers.add(std::move(s.field_name), std::move(s.field_value));
+  // Moved straight into place: add() would move each string twice (a short one is copied).
+  header_field& field = s.head.headers.add_empty();
+  field.name = std::move(s.field_name);
+  field.value = std::move(s.field_value);
   s.field_name.clear();  // a moved-from string is valid but unspecified: make it empty
   s.field_value.clear();
   s.value_end = 0;

@@ -110,7 +110,7 @@ class server::connection final : public corio::detail::timer_entry {
 
   bool in_head_ = true;          // the parser is inside a head (or between messages)
   bool head_started_ = false;    // ... and has seen bytes of it, since head_started_at_
-  time_point head_started_at_{};
+  time_point head_started_at_{};  // set once the head waits for more bytes (parse_buffered)
   bool expect_continue_ = false; // a "100 Continue" is due once the batch is answered
   int error_status_ = 0;         // an error response is due once the batch is answered
   std::string error_detail_;

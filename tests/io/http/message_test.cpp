@@ -1,6 +1,7 @@
 // tests/io/http/message_test.cpp — http::headers, iequals and reason_phrase (io/http/message.hpp).
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,19 @@ TEST(HttpMessage, IequalsIgnoresAsciiCaseOnly) {
   EXPECT_FALSE(iequals("a-b", "a_b"));
   EXPECT_FALSE(iequals("\xc3\xa9", "\xc3\x89")) << "non-ASCII bytes compare as they are";
   EXPECT_FALSE(iequals("[", "{")) << "only letters fold ('[' + 32 is '{')";
+}
+
+TEST(HttpMessage, AddEmptyAppendsAFieldToFillInPlace) {
+  headers h;
+  h.add("Host", "a");
+  header_field& f = h.add_empty();
+  EXPECT_TRUE(f.name.empty());
+  EXPECT_TRUE(f.value.empty());
+  f.name = "Accept";
+  f.value = "*/*";
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.get("accept"), "*/*");
+  EXPECT_EQ(std::prev(h.end())->name, "Accept") << "appended last";
 }
 
 TEST(HttpMessage, GetFindsTheFirstFieldWhateverTheCase) {
