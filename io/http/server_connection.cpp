@@ -278,15 +278,17 @@ task<> server::connection::answer_batch() {
 // Runs one handler, inline, and appends its response.
 task<> server::connection::answer_one(pending_request& p) {
   ++server_.stats_.requests;
-  response res;
+  bool handled = false;  // past the handler: what throws now is not its failure
   try {
-    res = co_await server_.handler_(std::move(p.req));
+    // Declared here, the handler's response is the one await_resume returns (no empty response
+    // to move it into); appending inside the try is what that costs.
+    const response res = co_await server_.handler_(std::move(p.req));
+    handled = true;
+    append_response(p, res);
   } catch (...) {
-    if (corio::detail::handling_cancellation()) throw;
+    if (handled || corio::detail::handling_cancellation()) throw;
     append_failure(p, "the request handler failed", std::current_exception());
-    co_return;
   }
-  append_response(p, res);
 }
 
 namespace {
