@@ -8,9 +8,10 @@
 //   * Pausing in on_headers_complete resumes in llhttp's after_headers_complete step, which reads
 //     F_SKIPBODY: that is how expect_no_body() makes a HEAD response bodiless.
 //   * Limits: llhttp has none, so we count, with our own small meter (head_meter.hpp) that
-//     knows only where lines end and counts as if byte by byte. Counting every byte ourselves, instead of at llhttp's
-//     callbacks, makes the count a function of the bytes alone: a callback fires where a feed
-//     happens to end, so counts taken there depend on the split (the fuzz test found that).
+//     knows only where lines end and counts as if byte by byte. Counting every byte ourselves,
+//     instead of at llhttp's callbacks, makes the count a function of the bytes alone: a
+//     callback fires where a feed happens to end, so counts taken there depend on the split
+//     (the fuzz test found that).
 //     Before llhttp runs, feed() asks a copy of the meter at which byte of this feed a limit
 //     would be broken (the "tripping byte"), and gives llhttp the bytes only up to and
 //     including that one. Then one rule decides, whatever the split:
