@@ -11,8 +11,8 @@
 
 namespace corio::http::detail {
 
-/// Index of the first byte of `bytes` at or after `from` for which `wanted(byte)` holds, or
-/// bytes.size(). `wanted` may hold only for bytes below 0x0E: NUL, LF, CR and the other control
+/// Index of the first byte of `bytes` at or after `from` (at most bytes.size()) for which
+/// `wanted(byte)` holds, or bytes.size(). `wanted` may hold only for bytes below 0x0E: NUL, LF, CR and the other control
 /// bytes up to 0x0D. (A plain byte loop costs a compare and a branch per byte, and
 /// string_view::find_first_of calls memchr once per byte.)
 ///
