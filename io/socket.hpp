@@ -183,7 +183,7 @@ class stream_socket {
   /// Reads what is there, up to buffer.size() bytes, waiting only if nothing is. Returns the
   /// count, or nullopt at end of stream (the peer shut down its side). An empty buffer gives 0
   /// at once — never confused with end of stream. Cancel-safe. An operation (see read_some_op):
-  /// co_await it, or give it to corio::timeout / corio::spawn, or take `.as_task()`.
+  /// co_await it, or give it to a combinator (timeout, spawn, gather, when_any...) as it is.
   [[nodiscard]] read_some_op read_some(std::span<char> buffer) noexcept;
   /// Sends what the kernel takes now (at least 1 byte, waiting if it takes nothing). Cancel-safe.
   [[nodiscard]] task<std::size_t> write_some(std::string_view data);

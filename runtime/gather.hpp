@@ -225,6 +225,20 @@ task<std::tuple<outcome<T>...>> gather_settled(task<T>... tasks) {
   co_return std::apply([](auto&... h) { return std::tuple<outcome<T>...>{detail::take_outcome(h)...}; }, handles);
 }
 
+/// gather() and gather_settled() of tasks and socket operations mixed
+/// (`gather(a.read_some(buf), b.write_all(text), fetch())`): each operation runs as its task
+/// (detail::task_operation, task.hpp), exactly as `op.as_task()` would.
+template <class... A>
+  requires detail::mixed_with_operations<A...>
+auto gather(A... items) {
+  return gather(detail::as_task(std::move(items))...);
+}
+template <class... A>
+  requires detail::mixed_with_operations<A...>
+auto gather_settled(A... items) {
+  return gather_settled(detail::as_task(std::move(items))...);
+}
+
 template <class T>
 task<std::vector<outcome<T>>> gather_settled(std::vector<task<T>> tasks) {
   auto handles = detail::spawn_all(tasks);

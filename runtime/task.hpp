@@ -214,11 +214,37 @@ class [[nodiscard]] task {
 namespace detail {
 /// An awaitable that can also be had as a task, `std::move(op).as_task()`: corio::net's
 /// read_some and write_all (io/socket.hpp), which complete without a frame of their own when
-/// they need not wait. corio::timeout and corio::spawn take one wherever they take a task.
+/// they need not wait. corio::timeout, corio::spawn, gather, gather_settled, when_any and
+/// task_group::spawn take one wherever they take a task.
 template <class Op>
 concept task_operation = requires(Op op) {
   { std::move(op).as_task() } -> std::same_as<typename Op::task_type>;
 };
+
+template <class A>
+inline constexpr bool is_task = false;
+template <class T>
+inline constexpr bool is_task<task<T>> = true;
+
+/// What the combinators (gather, gather_settled, when_any, task_group::spawn) take: a task, or
+/// an operation, which then runs as its task.
+template <class A>
+concept task_or_operation = is_task<A> || task_operation<A>;
+
+/// A task as it is; an operation as its task.
+template <class T>
+task<T> as_task(task<T> t) noexcept {
+  return t;
+}
+template <task_operation Op>
+typename Op::task_type as_task(Op operation) {
+  return std::move(operation).as_task();
+}
+
+/// The mixed forms of the combinators forward to their all-task forms only when at least one
+/// argument is an operation (so that an all-task call never picks the forwarding overload).
+template <class... A>
+concept mixed_with_operations = (task_or_operation<A> && ...) && (task_operation<A> || ...);
 
 template <class T>
 task<T> task_promise<T>::get_return_object() noexcept {

@@ -54,6 +54,11 @@ class task_group {
     detail::task_state* child = corio::spawn(std::move(t), name, where).release_state();
     adopt(*child);
   }
+  /// spawn() of a socket operation (detail::task_operation, task.hpp): spawns its task.
+  template <detail::task_operation Op>
+  void spawn(Op operation, std::string_view name = {}, corio::source_location where = corio::source_location::current()) {
+    spawn(std::move(operation).as_task(), name, where);
+  }
 
   /// Cancels the body and every child (trio's nursery.cancel_scope.cancel()); run() then
   /// returns normally, unless something failed.

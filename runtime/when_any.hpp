@@ -69,6 +69,15 @@ task<when_any_result<T...>> when_any(task<T>... tasks) {
   co_return detail::take_winner<when_any_result<T...>>(handles, winner, std::index_sequence_for<T...>{});
 }
 
+/// when_any() of tasks and socket operations mixed: each operation runs as its task
+/// (detail::task_operation, task.hpp); a losing read is cancelled like any loser, and a read
+/// is cancel-safe (io/socket.hpp), so it consumed nothing.
+template <class... A>
+  requires detail::mixed_with_operations<A...>
+auto when_any(A... items) {
+  return when_any(detail::as_task(std::move(items))...);
+}
+
 /// Throws std::invalid_argument for an empty vector (there would be no winner).
 template <class T>
 task<when_any_vector_result<T>> when_any(std::vector<task<T>> tasks) {

@@ -12,9 +12,9 @@
 namespace corio::http::detail {
 
 /// Index of the first byte of `bytes` at or after `from` (at most bytes.size()) for which
-/// `wanted(byte)` holds, or bytes.size(). `wanted` may hold only for bytes below 0x0E: NUL, LF, CR and the other control
-/// bytes up to 0x0D. (A plain byte loop costs a compare and a branch per byte, and
-/// string_view::find_first_of calls memchr once per byte.)
+/// `wanted(byte)` holds, or bytes.size(). `wanted` may hold only for bytes below 0x0E: NUL, LF,
+/// CR and the other control bytes up to 0x0D. (A plain byte loop costs a compare and a branch
+/// per byte, and string_view::find_first_of calls memchr once per byte.)
 ///
 /// SWAR ("SIMD within a register"): eight bytes are tested at once for a byte below 0x0E with
 /// the "has less than" trick of Bit Twiddling Hacks (Sean Anderson, "Determine if a word has a
