@@ -87,6 +87,13 @@ class head_meter {
     return {std::string_view::npos, parse_error::none};
   }
 
+  /// True when no `n` bytes, whatever they are, can break a limit from here: then the parser
+  /// lets llhttp go first and the meter catches up afterwards (parser.cpp, feed()).
+  [[nodiscard]] bool cannot_break_within(std::size_t n) const noexcept {
+    return done() || (start_line_bytes_ <= limits_.max_start_line && n <= limits_.max_start_line - start_line_bytes_ &&
+                      field_line_bytes_ <= limits_.max_header_bytes && n <= limits_.max_header_bytes - field_line_bytes_);
+  }
+
   [[nodiscard]] bool done() const noexcept { return phase_ == phase::done; }
   void head_done() noexcept { phase_ = phase::done; }  // llhttp said so (its word is final)
   void next_message() noexcept { *this = head_meter(limits_); }

@@ -24,6 +24,9 @@
 //     offered) is past the tripping byte; llhttp computes that position the same way whatever
 //     the split, so the rule gives the same answer for every split.
 //     So llhttp never sees, and the head never stores, more than one byte past a limit.
+//     When the feed is too short to reach any limit from where the meter stands (a whole
+//     request far below the limits, the usual case), there is no tripping byte to look for:
+//     llhttp runs first, and the meter counts those bytes after it only if the head goes on.
 //   * Strictness: no llhttp_set_lenient_* call, so Content-Length with Transfer-Encoding, two
 //     Content-Lengths, bad chunk sizes, bare LF and friends are llhttp errors (malformed).
 #include "parser.hpp"
@@ -331,8 +334,12 @@ parser::result parser::feed(std::string_view data) {
   // llhttp gets the bytes up to and including the first one that breaks a limit, if any (the
   // rule at the top of this file). The meter moves only if llhttp takes all it was offered:
   // otherwise the head is complete, or failed, and the meter's count no longer matters.
+  // Usually no limit can break in these bytes (a whole head far below the limits): then the
+  // meter need not look first, and looks only if llhttp took them all, the head still going on.
   head_meter probe = s.meter;
-  const auto [limit_break, limit_error] = probe.take(data);
+  const bool metered = !s.meter.cannot_break_within(data.size());
+  const auto [limit_break, limit_error] =
+      metered ? probe.take(data) : std::pair{std::string_view::npos, parse_error::none};
   const std::size_t offered = limit_break == std::string_view::npos ? data.size() : limit_break + 1;
   const llhttp_errno_t rc = llhttp_execute(&s.llhttp, data.data(), offered);
   // How far llhttp got: all it was offered, or up to its pause, or up to the byte it refused.
@@ -344,7 +351,10 @@ parser::result parser::feed(std::string_view data) {
     s.fail(limit_error, limit_error == parse_error::start_line_too_long ? "start line too long" : "header block too large");
     return {limit_break + 1, event::error};
   }
-  if (rc == HPE_OK) s.meter = probe;
+  if (rc == HPE_OK) {
+    if (!metered) (void)probe.take(data);  // cannot break: it only counts
+    s.meter = probe;
+  }
   if ((rc == HPE_OK || rc == HPE_PAUSED) && s.value_pending) {
     s.scan_gap(data.data() + accepted);  // the gap may go on in the next feed
   }

@@ -88,9 +88,14 @@
 namespace corio::http {
 
 /// What the server runs for each request. It may suspend (on I/O, timers...) as long as it likes.
-/// The server hands the request over as an rvalue, so a handler taking `request` by value (as
-/// handlers should: it then lives in the handler's frame) gets it with one move; a by-value
-/// `std::function` parameter would add a second move per request.
+/// The server hands the request over as an rvalue and keeps the object alive until the handler's
+/// task completes, so a handler may take it
+///   * by value: the request then lives in the handler's frame, one move away from the server's;
+///   * by `const request&` or `request&&`: nothing moves, and the connection reuses the
+///     storage of the request's head (method, target, the field vector) for its next request,
+///     which saves an allocation per request on a keep-alive connection. The reference is valid until the
+///     handler's task completes, not after: a task the handler spawns must copy what it needs.
+/// (A by-value `std::function` parameter would add a second move per request.)
 using request_handler = std::function<task<response>(request&&)>;
 
 struct server_options {

@@ -143,3 +143,23 @@ TEST(HttpHeadMeter, ALimitBrokenAtEveryOffsetOfAWordIsFoundAtItsByte) {
   EXPECT_EQ(exact.take(fields), std::make_pair(std::string_view::npos, parse_error::none));
   EXPECT_TRUE(exact.done());
 }
+
+TEST(HttpHeadMeter, CannotBreakWithinIsExactlyTheRoomLeftUnderBothLimits) {
+  // The parser skips the meter's look ahead when this says yes, so a yes must never hide a
+  // broken limit: n bytes of line content fill the smaller room exactly, n + 1 break it.
+  const parse_limits limits{.max_start_line = 20, .max_header_bytes = 30, .max_header_fields = 100};
+  head_meter m(limits);
+  EXPECT_TRUE(m.cannot_break_within(20));
+  EXPECT_FALSE(m.cannot_break_within(21));
+  EXPECT_EQ(head_meter(limits).take(std::string(21, 'a')), std::make_pair(std::size_t{20}, parse_error::start_line_too_long));
+  // After a start line of 12 bytes and its CR LF: 8 more start line bytes are spent, field
+  // lines have all 30 left; the smaller room (now the start line's, 8) still bounds the answer,
+  // since the meter does not know where the next bytes go.
+  EXPECT_EQ(m.take("GET / HTTP/1\r\n"), std::make_pair(std::string_view::npos, parse_error::none));
+  EXPECT_TRUE(m.cannot_break_within(8));
+  EXPECT_FALSE(m.cannot_break_within(9));
+  // A finished head cannot break anything.
+  EXPECT_EQ(m.take("\r\n"), std::make_pair(std::string_view::npos, parse_error::none));
+  EXPECT_TRUE(m.done());
+  EXPECT_TRUE(m.cannot_break_within(1 << 20));
+}
