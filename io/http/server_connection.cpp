@@ -239,15 +239,16 @@ void server::connection::take_request() {
   if (batch_used_ == batch_.size()) batch_.emplace_back();
   pending_request& p = batch_[batch_used_++];
   detail::message_head& h = parser_.head();
-  // The head is swapped rather than moved: the parser gets back the storage of the request this
-  // slot held before (next_message() clears it, keeping its capacity). A handler that takes its
-  // request by reference leaves that storage here, and the connection stops allocating for its
-  // requests' heads; what it keeps is bounded by the head limits. Not the body, which may be
-  // large (up to max_body_size): an idle connection should not hold on to it.
-  using std::swap;
-  swap(p.req.method, h.method);
-  swap(p.req.target, h.target);
-  swap(p.req.headers, h.headers);
+  // The head's storage stays where it is, for the next request: the method and target are
+  // copied into the slot's strings (short: cheaper than libstdc++'s swap of two short strings),
+  // and the field vector is swapped, so the parser gets back the vector this slot held before
+  // (next_message() clears it, keeping its capacity). A handler that takes its request by
+  // reference leaves all of it in place, and the connection stops allocating for its requests'
+  // heads; what it keeps is bounded by the head limits. Not the body, which may be large (up to
+  // max_body_size): an idle connection should not hold on to it.
+  p.req.method.assign(h.method);
+  p.req.target.assign(h.target);
+  std::swap(p.req.headers, h.headers);
   p.req.body = std::move(parser_.body());
   p.req.version_minor = h.version_minor;
   p.version_minor = h.version_minor;
