@@ -93,8 +93,9 @@ namespace corio::http {
 ///   * by value: the request then lives in the handler's frame, one move away from the server's;
 ///   * by `const request&` or `request&&`: nothing moves, and the connection reuses the
 ///     storage of the request's head (method, target, the field vector) for its next request,
-///     which saves an allocation per request on a keep-alive connection. The reference is valid until the
-///     handler's task completes, not after: a task the handler spawns must copy what it needs.
+///     which saves an allocation per request on a keep-alive connection. The reference is
+///     valid until the handler's task completes, not after: a task the handler spawns must
+///     copy what it needs.
 /// (A by-value `std::function` parameter would add a second move per request.)
 using request_handler = std::function<task<response>(request&&)>;
 
