@@ -245,10 +245,13 @@ void server::connection::take_request() {
   // (next_message() clears it, keeping its capacity). A handler that takes its request by
   // reference leaves all of it in place, and the connection stops allocating for its requests'
   // heads; what it keeps is bounded by the head limits. Not the body, which may be large (up to
-  // max_body_size): an idle connection should not hold on to it.
+  // max_body_size): an idle connection should not hold on to it. So the slot's previous body is
+  // freed first if it had a buffer of its own; a move assignment alone would not free it (a
+  // string moved from a short one keeps its own buffer).
   p.req.method.assign(h.method);
   p.req.target.assign(h.target);
   std::swap(p.req.headers, h.headers);
+  if (p.req.body.capacity() > std::string().capacity()) std::string().swap(p.req.body);
   p.req.body = std::move(parser_.body());
   p.req.version_minor = h.version_minor;
   p.version_minor = h.version_minor;

@@ -76,6 +76,13 @@ task<http::response> fields_by_reference(const http::request& req) {
   co_return res;
 }
 
+// Answers with the capacity of the request body's buffer (by reference: what the server keeps).
+task<http::response> body_capacity(const http::request& req) {
+  http::response res;
+  res.body = std::to_string(req.body.capacity());
+  co_return res;
+}
+
 // Sends `requests` and returns the bodies of the `count` replies. (A view: the callers pass
 // string literals, which outlive the task; g++ 12 refuses a literal for a std::string parameter
 // of a coroutine awaited in place.)
@@ -104,6 +111,24 @@ CORIO_TEST(HttpServer, AHandlerTakingItsRequestByReferenceSeesEachRequestAsSentO
   const auto last = co_await reply_bodies(c, "GET /5 HTTP/1.1\r\nHost: x\r\n\r\n", 1);
   EXPECT_EQ(last, std::vector<std::string>{"GET /5 [Host=x;] "});
   EXPECT_EQ(srv->stats().connections, 1u);
+  srv->close();
+  co_await serving;
+}
+
+CORIO_TEST(HttpServer, AKeptAliveConnectionDoesNotHoldOnToALargeBodyForItsNextRequest) {
+  // The connection reuses a request's head storage (bounded by the head limits), but a body may
+  // be as large as max_body_size: the next request must not inherit its buffer.
+  auto srv = shared_server(net::address::loopback(0), body_capacity);
+  auto serving = spawn(serve_shared(srv));
+  net::stream_socket c = co_await net::stream_socket::connect(srv->local_address());
+  const std::string big(512 * 1024, 'b');
+  const std::string big_request = "POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big;
+  const auto first = co_await reply_bodies(c, big_request, 1);
+  CORIO_ASSERT(first.size() == 1);
+  EXPECT_GE(std::stoul(first[0]), big.size());
+  const auto second = co_await reply_bodies(c, "GET /small HTTP/1.1\r\nHost: t\r\n\r\n", 1);
+  CORIO_ASSERT(second.size() == 1);
+  EXPECT_LT(std::stoul(second[0]), 1024u) << "the 512 KiB buffer of the request before";
   srv->close();
   co_await serving;
 }
