@@ -239,15 +239,11 @@ void server::connection::take_request() {
   if (batch_used_ == batch_.size()) batch_.emplace_back();
   pending_request& p = batch_[batch_used_++];
   detail::message_head& h = parser_.head();
-  // The head's storage stays where it is, for the next request: the method and target are
-  // copied into the slot's strings (short: cheaper than libstdc++'s swap of two short strings),
-  // and the field vector is swapped, so the parser gets back the vector this slot held before
-  // (next_message() clears it, keeping its capacity). A handler that takes its request by
-  // reference leaves all of it in place, and the connection stops allocating for its requests'
-  // heads; what it keeps is bounded by the head limits. Not the body, which may be large (up to
-  // max_body_size): an idle connection should not hold on to it. So the slot's previous body is
-  // freed first if it had a buffer of its own; a move assignment alone would not free it (a
-  // string moved from a short one keeps its own buffer).
+  // The head's storage stays for the next request (bounded by the head limits): method and
+  // target are copied into the slot's strings, the field vector is swapped back to the parser
+  // (next_message() clears it). A handler taking its request by reference leaves it all here.
+  // Not the body, which may be up to max_body_size: the slot's previous one is freed first (a
+  // string move-assigned from a short one would keep its buffer).
   p.req.method.assign(h.method);
   p.req.target.assign(h.target);
   std::swap(p.req.headers, h.headers);
