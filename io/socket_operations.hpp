@@ -16,8 +16,9 @@
 // Like a task, an operation is lazy and single-use: nothing happens until it is awaited, and it
 // refers to its socket and buffer as the task would. `as_task()` gives the same operation as a
 // plain task (a frame of its own; it starts when the task runs): corio::timeout, corio::spawn,
-// gather, gather_settled, when_any and task_group::spawn take an operation as that task. Waiting, cancellation, close() and errors behave as the
-// contract at the top of socket.hpp says, whichever path an operation takes.
+// gather, gather_settled, when_any and task_group::spawn take an operation as that task.
+// Waiting, cancellation, close() and errors behave as the contract at the top of socket.hpp
+// says, whichever path an operation takes.
 #pragma once
 
 #include <cassert>
