@@ -50,8 +50,10 @@ struct llhttp_state {
 
   message_head head;
   std::string body;
-  std::string field_name;   // the field being parsed; a span may arrive in several pieces
-  std::string field_value;
+  // The field being parsed, built in place at the end of head.headers (a name or a value may
+  // arrive in several pieces, cut where a feed ended); null between fields. It stays valid:
+  // nothing else adds to head.headers until the field's value is complete.
+  header_field* field = nullptr;
 
   parse_error error = parse_error::none;
   std::string_view error_reason;
@@ -116,8 +118,7 @@ struct llhttp_state {
     head.keep_alive = true;
     head.upgrade = false;
     body.clear();
-    field_name.clear();
-    field_value.clear();
+    field = nullptr;
     value_end = 0;
     value_pending = false;
     gap_has_lf = false;
@@ -168,7 +169,12 @@ int on_status(llhttp_t* p, const char* at, std::size_t length) {
 
 int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
   state& s = state::of(p);
-  s.field_name.append(at, length);
+  if (s.field == nullptr) {
+    // One allocation for a typical request's fields (a browser sends about ten), not five.
+    if (s.head.headers.empty()) s.head.headers.reserve(16);
+    s.field = &s.head.headers.add_empty();
+  }
+  s.field->name.append(at, length);
   s.gap_checked_until = s.message_bytes_until(at + length);  // the name's end so far
   return 0;
 }
@@ -178,7 +184,7 @@ int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
 // differently, so we refuse it whatever mode llhttp was built in.
 int on_header_field_complete(llhttp_t* p) noexcept {
   state& s = state::of(p);
-  if (!http::is_token(s.field_name)) return s.fail(parse_error::malformed, "invalid character in a header field name");
+  if (!http::is_token(s.field->name)) return s.fail(parse_error::malformed, "invalid character in a header field name");
   if (++s.field_count > s.limits.max_header_fields) {
     return s.fail(parse_error::too_many_headers, "too many header fields");
   }
@@ -204,7 +210,7 @@ int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
   }
   if (s.value_end != 0 && begin != s.value_end) {
     if (s.which == parser::kind::request) return s.fail(parse_error::malformed, "obsolete line folding in a header");
-    s.field_value.push_back(' ');
+    s.field->value.push_back(' ');
     s.in_fold_whitespace = true;
   }
   s.value_end = s.message_bytes_until(at + length);
@@ -213,24 +219,16 @@ int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     piece.remove_prefix(std::min(piece.size(), piece.find_first_not_of(" \t")));
     s.in_fold_whitespace = piece.empty();
   }
-  s.field_value.append(piece);
+  s.field->value.append(piece);
   return 0;
 }
 
-int on_header_value_complete(llhttp_t* p) {
+int on_header_value_complete(llhttp_t* p) noexcept {
   state& s = state::of(p);
   // llhttp skips the whitespace before a value but hands over the whitespace after it.
-  while (!s.field_value.empty() && (s.field_value.back() == ' ' || s.field_value.back() == '\t')) {
-    s.field_value.pop_back();
-  }
-  // One allocation for a typical request's fields (a browser sends about ten), not five.
-  if (s.head.headers.empty()) s.head.headers.reserve(16);
-  // Moved straight into place: add() would move each string twice (a short one is copied).
-  header_field& field = s.head.headers.add_empty();
-  field.name = std::move(s.field_name);
-  field.value = std::move(s.field_value);
-  s.field_name.clear();  // a moved-from string is valid but unspecified: make it empty
-  s.field_value.clear();
+  std::string& value = s.field->value;
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+  s.field = nullptr;
   s.value_end = 0;
   s.value_pending = false;
   s.in_fold_whitespace = false;

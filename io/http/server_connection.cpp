@@ -47,6 +47,12 @@ bool is_safe_method(std::string_view m) noexcept {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE";
 }
 
+// RFC 9110 10.1.1: the client waits for "100 Continue" before it sends the body.
+bool asks_to_continue(const headers& fields) noexcept {
+  const auto expect = fields.get("Expect");
+  return expect && iequals(*expect, "100-continue");
+}
+
 int status_for(detail::parse_error e) noexcept {
   switch (e) {
     case detail::parse_error::start_line_too_long: return 414;
@@ -228,9 +234,8 @@ bool server::connection::accept_head() {
     return false;
   }
   const bool has_body = h.chunked || h.content_length.value_or(0) > 0;
-  const auto expect = h.headers.get("Expect");
   // Only while the body has not started to arrive: a client that sent it anyway is not waiting.
-  expect_continue_ = expect && has_body && h.version_minor >= 1 && begin_ == end_ && iequals(*expect, "100-continue");
+  expect_continue_ = has_body && h.version_minor >= 1 && begin_ == end_ && asks_to_continue(h.headers);
   return true;
 }
 
