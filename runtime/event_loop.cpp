@@ -144,6 +144,7 @@ bool event_loop::run_once() {
     throw std::logic_error("corio: this event loop was made before fork() and belongs to the parent process; "
                            "make a new loop in the child");
   running_scope scope(this);
+  turn_time_valid_ = false;  // a new turn reads the clock again, once, when somebody asks
   if (ready_.empty() && wheel_.empty() && registrations() == 0 && thread_jobs_ == 0 && held_work_ == 0 &&
       !mailbox_->pending())
     return false;
@@ -252,7 +253,8 @@ void event_loop::fire_due_timers() {
   if (wheel_.empty()) return;
   in_trace_phase(detail::wake_cause::timer, [this] {
     timers::timer_list due;
-    wheel_.expire(clock_.now(), due);
+    turn_time_valid_ = false;  // read afresh: a timer due while the batch ran fires now
+    wheel_.expire(turn_time(), due);
     while (timers::timer_node* node = due.pop_front()) {
       ++timers_fired_;
       static_cast<detail::timer_entry*>(node)->on_fire();
@@ -268,6 +270,7 @@ void event_loop::poll_io(std::optional<duration> timeout) {
     std::array<detail::poll_event, 128> events;
     ++polls_;
     const std::size_t n = poller_->wait(events, timeout);
+    turn_time_valid_ = false;  // the wait may have lasted: a handler woken here reads afresh
     for (std::size_t i = 0; i < n; ++i)
       static_cast<detail::io_handler*>(events[i].token)->on_ready(events[i]);
   }

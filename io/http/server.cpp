@@ -94,7 +94,7 @@ task<> server::refuse(net::stream_socket socket) {
 }
 
 std::string_view server::date_field() {
-  const time_point now = event_loop::current()->now();
+  const time_point now = event_loop::current()->turn_time();  // a second's precision is all it needs
   if (date_valid_ && now >= date_computed_at_ && now - date_computed_at_ < std::chrono::seconds(1)) return date_field_;
   date_field_ = detail::date_field_for(std::chrono::system_clock::now());
   date_computed_at_ = now;

@@ -70,7 +70,7 @@ server::connection::connection(server& owner, net::stream_socket socket)
       socket_(std::move(socket)),
       parser_(detail::parser::kind::request, owner.options_.limits),
       buffer_(std::make_unique_for_overwrite<char[]>(read_buffer_size)),
-      accepted_at_(loop_.now()) {
+      accepted_at_(loop_.turn_time()) {
   next = server_.connections_;
   if (next != nullptr) next->prev = this;
   server_.connections_ = this;
@@ -138,7 +138,7 @@ task<> server::connection::serve() {
     }
     queue_interim_output();
     if (!out_.empty()) {
-      enter(phase::sending, corio::detail::saturating_add(loop_.now(), server_.options_.keep_alive_timeout));
+      enter(phase::sending, corio::detail::saturating_add(loop_.turn_time(), server_.options_.keep_alive_timeout));
       co_await socket_.write_all(out_);
       out_.clear();
     }
@@ -189,7 +189,9 @@ void server::connection::parse_buffered() {
         // A head that started in this parse waits for more bytes: its slowloris clock starts now,
         // the same instant as its first byte (nothing suspends in a parse). Not read at that byte:
         // most heads complete in the read they start in, and then no clock read is needed.
-        if (head_started_here && in_head_ && head_started_) head_started_at_ = loop_.now();
+        // (Deadlines here count from the turn's time, event_loop::turn_time(): at most a turn
+        // early, and one clock read for all the connections a turn serves.)
+        if (head_started_here && in_head_ && head_started_) head_started_at_ = loop_.turn_time();
         // A chunked body is checked as it grows (a Content-Length one was checked at its head).
         if (parser_.body().size() > server_.options_.max_body_size) fail(413, "the body is over the limit");
         return;
@@ -376,13 +378,13 @@ void server::connection::enter_read_phase() noexcept {
   const server_options& o = server_.options_;
   using corio::detail::saturating_add;
   if (!in_head_) {
-    enter(phase::body, saturating_add(loop_.now(), o.keep_alive_timeout));  // a stalled body
+    enter(phase::body, saturating_add(loop_.turn_time(), o.keep_alive_timeout));  // a stalled body
   } else if (head_started_) {
     enter(phase::head, saturating_add(head_started_at_, o.header_timeout));  // slowloris
   } else if (requests_ == 0) {
     enter(phase::head, saturating_add(accepted_at_, o.header_timeout));  // the first head, from the accept
   } else {
-    enter(phase::head, saturating_add(loop_.now(), o.keep_alive_timeout));  // idle keep-alive
+    enter(phase::head, saturating_add(loop_.turn_time(), o.keep_alive_timeout));  // idle keep-alive
   }
 }
 
@@ -391,7 +393,7 @@ void server::connection::enter_read_phase() noexcept {
 // could destroy the response before the client reads it (nginx's lingering close).
 task<> server::connection::linger() {
   socket_.shutdown_write();
-  enter(phase::lingering, corio::detail::saturating_add(loop_.now(), linger_time));
+  enter(phase::lingering, corio::detail::saturating_add(loop_.turn_time(), linger_time));
   std::size_t dropped = 0;
   while (dropped < linger_bytes) {
     const auto n = co_await socket_.read_some({buffer_.get(), read_buffer_size});

@@ -89,3 +89,55 @@ TEST(event_loop, counts_resumptions_and_the_ready_queue_high_water_mark) {
   EXPECT_GE(loop.ready_high_water_mark(), 100u);
   EXPECT_EQ(loop.live_tasks(), 0u);
 }
+
+TEST(event_loop, the_turn_time_is_read_once_per_turn_and_again_in_the_next) {
+  // Real clock: the point is what a real clock read costs, and when it is taken. A bare loop,
+  // nothing registered: a turn that follows a yield does not wait for I/O at all.
+  corio::event_loop loop;
+  auto h = corio::detail::spawn_on(loop, [](corio::event_loop& l) -> corio::task<> {
+    const corio::time_point first = l.turn_time();
+    while (l.now() - first < 2ms) {
+    }  // the turn goes on
+    EXPECT_EQ(l.turn_time(), first) << "one turn, one reading";
+    co_await corio::yield();  // the next turn
+    const corio::time_point next_turn = l.turn_time();
+    EXPECT_GE(next_turn - first, 2ms);
+    co_await corio::sleep(5ms);
+    EXPECT_GE(l.turn_time() - next_turn, 5ms);
+  }(loop), "reader", {});
+  corio::run_until_done(loop, h);
+}
+
+TEST(event_loop, with_a_manual_clock_the_turn_time_is_always_now) {
+  corio::event_loop loop({.clock = corio::clock::manual(corio::time_point{}, /*autojump=*/false)});
+  auto h = corio::detail::spawn_on(loop, [](corio::event_loop& l) -> corio::task<> {
+    const corio::time_point start = l.turn_time();
+    l.clock().advance(3s);
+    EXPECT_EQ(l.turn_time(), start + 3s) << "a test sees exactly the time it set";
+    co_return;
+  }(loop), "advancer", {});
+  corio::run_until_done(loop, h);
+}
+
+TEST(event_loop, a_timer_that_falls_due_while_a_turn_runs_fires_at_the_end_of_that_turn) {
+  // The timer phase reads the clock afresh rather than take the turn's time, which is older
+  // than the timer's deadline here. The order of one turn: the ready tasks, then due timers;
+  // the steps below count on first-in first-out among the ready tasks, so no shuffle.
+  corio::event_loop loop({.shuffle_seed = 0});
+  bool fired = false;
+  auto h = corio::detail::spawn_on(loop, [](corio::event_loop& l, bool& f) -> corio::task<> {
+    auto sleeper = corio::spawn([](bool& done) -> corio::task<> {
+      co_await corio::sleep(1ms);
+      done = true;
+    }(f));
+    co_await corio::yield();  // next turn: the sleeper arms its timer, then this task runs
+    const corio::time_point turn = l.turn_time();
+    while (l.now() - turn < 3ms) {
+    }  // the timer falls due while this turn runs
+    co_await corio::yield();  // the timer fired at the end of that turn: the sleeper is queued
+    co_await corio::yield();  // and has run by now
+    EXPECT_TRUE(f) << "the timer waited for another turn";
+    co_await sleeper;
+  }(loop, fired), "spinner", {});
+  corio::run_until_done(loop, h);
+}
