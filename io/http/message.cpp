@@ -45,14 +45,6 @@ bool iequals_same_size(std::string_view a, std::string_view b) noexcept {
 
 }  // namespace detail
 
-void headers::add(std::string name, std::string value) {
-  // Built in place: push_back(header_field{...}) would move each string twice, and a short
-  // string's move is a copy (a server adds a field or two per request).
-  header_field& f = add_empty();
-  f.name = std::move(name);
-  f.value = std::move(value);
-}
-
 void headers::set(std::string name, std::string value) {
   // Keep the first field's place (and its strings' capacity); drop the later duplicates.
   auto first = std::find_if(fields_.begin(), fields_.end(),

@@ -10,10 +10,12 @@
 // std::bad_alloc (and std::invalid_argument where a function says so).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace corio::http {
@@ -44,11 +46,24 @@ class headers {
  public:
   using const_iterator = std::vector<header_field>::const_iterator;
 
-  /// Appends a field (another with the same name may exist already).
-  void add(std::string name, std::string value);
+  /// Appends a field (another with the same name may exist already). Name and value are
+  /// anything a std::string can be assigned from: a literal or a view is copied once, straight
+  /// into place; a std::string passed as an rvalue is moved.
+  template <class Name, class Value>
+    requires std::assignable_from<std::string&, Name&&> && std::assignable_from<std::string&, Value&&>
+  void add(Name&& name, Value&& value) {
+    header_field& f = add_empty();
+    f.name = std::forward<Name>(name);
+    f.value = std::forward<Value>(value);
+  }
   /// Appends a field with an empty name and value and returns it, for a caller that moves or
   /// builds the strings in place (the parser does). The reference lasts until the next change.
-  header_field& add_empty() { return fields_.emplace_back(); }
+  header_field& add_empty() {
+    // Room for a few at once: a handler adds two or three fields, and growing one by one
+    // would reallocate at each.
+    if (fields_.capacity() == 0) fields_.reserve(first_capacity);
+    return fields_.emplace_back();
+  }
   /// Replaces every field named `name` with one field.
   void set(std::string name, std::string value);
   /// The first field named `name`, if any.
@@ -68,6 +83,7 @@ class headers {
   void reserve(std::size_t n) { fields_.reserve(n); }
 
  private:
+  static constexpr std::size_t first_capacity = 4;
   std::vector<header_field> fields_;
 };
 

@@ -32,6 +32,22 @@ TEST(HttpMessage, AddEmptyAppendsAFieldToFillInPlace) {
   EXPECT_EQ(std::prev(h.end())->name, "Accept") << "appended last";
 }
 
+TEST(HttpMessage, AddTakesLiteralsViewsAndStringsAndMovesAnRvalueString) {
+  headers h;
+  const std::string long_value(100, 'x');  // past the short-string buffer: a move keeps the heap block
+  std::string moved = long_value;
+  const char* const block = moved.data();
+  const std::string_view name = "X-View";
+  h.add("X-Literal", "one");
+  h.add(name, std::string_view("two"));
+  h.add(std::string("X-Moved"), std::move(moved));
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.get("x-literal"), "one");
+  EXPECT_EQ(h.get("x-view"), "two");
+  EXPECT_EQ(h.get("x-moved"), long_value);
+  EXPECT_EQ(std::prev(h.end())->value.data(), block) << "an rvalue string is moved, not copied";
+}
+
 TEST(HttpMessage, GetFindsTheFirstFieldWhateverTheCase) {
   headers h;
   h.add("Set-Cookie", "a=1");
