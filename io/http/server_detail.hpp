@@ -73,6 +73,8 @@ class server::connection final : public corio::detail::timer_entry {
   struct pending_request {
     http::request req;
     std::string request_line;  // "GET /path", kept for a log line after req moved to the handler
+    // What the client asked for, which decides the response's framing: kept apart from req,
+    // which the handler may move from, or change.
     bool keep_alive = true;
     bool head_method = false;
     int version_minor = 1;
