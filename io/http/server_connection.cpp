@@ -14,7 +14,8 @@
 // it; when the timer fires early it re-arms itself for the stored deadline, so a busy
 // keep-alive connection touches the wheel about once per timeout rather than once per request.
 // When a deadline passes for real, the timer closes the socket: the parked read or write
-// resumes with ECANCELED on a later turn and the connection ends.
+// resumes with ECANCELED on a later turn and the connection ends. Deadlines count from the
+// loop's turn_time(): at most a turn early, and one clock read for a whole turn's connections.
 #include <algorithm>
 #include <optional>
 #include <cassert>
@@ -45,12 +46,6 @@ constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 // RFC 9110 9.2.1: the methods a client may pipeline and a server may run concurrently.
 bool is_safe_method(std::string_view m) noexcept {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE";
-}
-
-// RFC 9110 10.1.1: the client waits for "100 Continue" before it sends the body.
-bool asks_to_continue(const headers& fields) noexcept {
-  const auto expect = fields.get("Expect");
-  return expect && iequals(*expect, "100-continue");
 }
 
 int status_for(detail::parse_error e) noexcept {
@@ -189,8 +184,6 @@ void server::connection::parse_buffered() {
         // A head that started in this parse waits for more bytes: its slowloris clock starts now,
         // the same instant as its first byte (nothing suspends in a parse). Not read at that byte:
         // most heads complete in the read they start in, and then no clock read is needed.
-        // (Deadlines here count from the turn's time, event_loop::turn_time(): at most a turn
-        // early, and one clock read for all the connections a turn serves.)
         if (head_started_here && in_head_ && head_started_) head_started_at_ = loop_.turn_time();
         // A chunked body is checked as it grows (a Content-Length one was checked at its head).
         if (parser_.body().size() > server_.options_.max_body_size) fail(413, "the body is over the limit");
@@ -237,7 +230,9 @@ bool server::connection::accept_head() {
   }
   const bool has_body = h.chunked || h.content_length.value_or(0) > 0;
   // Only while the body has not started to arrive: a client that sent it anyway is not waiting.
-  expect_continue_ = has_body && h.version_minor >= 1 && begin_ == end_ && asks_to_continue(h.headers);
+  const bool may_wait = has_body && h.version_minor >= 1 && begin_ == end_;
+  const auto expect = may_wait ? h.headers.get("Expect") : std::nullopt;
+  expect_continue_ = expect && iequals(*expect, "100-continue");
   return true;
 }
 
