@@ -256,12 +256,11 @@ class event_loop {
   [[nodiscard]] loop_handle remote() const noexcept { return loop_handle(mailbox_); }
 
   [[nodiscard]] time_point now() const noexcept { return clock_.now(); }
-  /// The time as this turn of the loop first read it (libuv's uv_now): one clock read shared
-  /// by every task of the turn, so cheaper than now() on a busy loop, but behind now() by as
-  /// long as the turn has run so far. Read again at each turn, after each wait for I/O and
-  /// when timers are fired. Meant for deadlines counted in seconds and for times shown to
-  /// people (HTTP's Date field); measure with now(). A manual clock is read afresh each call,
-  /// so tests see exactly the time they set. From the loop's own thread only.
+  /// The time as this turn first read it (libuv's uv_now): one clock read shared by the turn's
+  /// tasks, read again at each turn, after each wait for I/O and when timers fire; behind now()
+  /// by as long as the turn has run. For deadlines counted in seconds and times shown to people
+  /// (HTTP's Date); measure with now(). A manual clock is read afresh each call, so tests see
+  /// exactly the time they set. From the loop's own thread only.
   [[nodiscard]] time_point turn_time() noexcept {
     if (!turn_time_valid_) {
       turn_time_ = clock_.now();
