@@ -4,11 +4,17 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "io/http/message.hpp"
 
 using namespace corio::http;
+
+namespace {
+template <class Value>
+concept addable_value = requires(headers fields, Value value) { fields.add("X-Name", std::forward<Value>(value)); };
+}  // namespace
 
 TEST(HttpMessage, IequalsIgnoresAsciiCaseOnly) {
   EXPECT_TRUE(iequals("Content-Length", "content-LENGTH"));
@@ -46,6 +52,9 @@ TEST(HttpMessage, AddTakesLiteralsViewsAndStringsAndMovesAnRvalueString) {
   EXPECT_EQ(h.get("x-view"), "two");
   EXPECT_EQ(h.get("x-moved"), long_value);
   EXPECT_EQ(std::prev(h.end())->value.data(), block) << "an rvalue string is moved, not copied";
+  // std::string has operator=(char): a number must not slip through it as one character.
+  static_assert(addable_value<std::string_view> && addable_value<std::string&&> && addable_value<const char*>);
+  static_assert(!addable_value<int> && !addable_value<char>);
 }
 
 TEST(HttpMessage, GetFindsTheFirstFieldWhateverTheCase) {
