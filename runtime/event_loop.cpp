@@ -253,8 +253,7 @@ void event_loop::fire_due_timers() {
   if (wheel_.empty()) return;
   in_trace_phase(detail::wake_cause::timer, [this] {
     timers::timer_list due;
-    turn_time_valid_ = false;  // read afresh: a timer due while the batch ran fires now
-    wheel_.expire(turn_time(), due);
+    wheel_.expire(read_turn_time(), due);  // afresh: a timer due while the batch ran fires now
     while (timers::timer_node* node = due.pop_front()) {
       ++timers_fired_;
       static_cast<detail::timer_entry*>(node)->on_fire();
@@ -306,7 +305,8 @@ bool event_loop::wait_for_work() {
   if (!next && !io) return run_posted();  // a post that raced with the check in run_once
   if (!clock_.is_manual()) {
     std::optional<duration> timeout;
-    if (next) timeout = std::max(*next - clock_.now(), duration::zero());
+    // The timer phase has just read the clock (a non-empty wheel is what gives a `next`).
+    if (next) timeout = std::max(*next - turn_time(), duration::zero());
     poll_io(timeout);
     fire_due_timers();
     return true;

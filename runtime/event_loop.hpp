@@ -261,13 +261,7 @@ class event_loop {
   /// by as long as the turn has run. For deadlines counted in seconds and times shown to people
   /// (HTTP's Date); measure with now(). A manual clock is read afresh each call, so tests see
   /// exactly the time they set. From the loop's own thread only.
-  [[nodiscard]] time_point turn_time() noexcept {
-    if (!turn_time_valid_) {
-      turn_time_ = clock_.now();
-      turn_time_valid_ = !clock_.is_manual();
-    }
-    return turn_time_;
-  }
+  [[nodiscard]] time_point turn_time() noexcept { return turn_time_valid_ ? turn_time_ : read_turn_time(); }
   [[nodiscard]] corio::clock& clock() noexcept { return clock_; }
   [[nodiscard]] std::size_t live_tasks() const noexcept { return live_count_; }
   [[nodiscard]] std::size_t armed_timers() const noexcept { return wheel_.size(); }
@@ -358,6 +352,12 @@ class event_loop {
   bool run_posted();
   void run_chain(detail::posted_callback* chain) noexcept;
   [[nodiscard]] bool inherited_through_fork() const noexcept;
+  // Reads the clock for turn_time() (a manual clock is never kept: see turn_time()).
+  time_point read_turn_time() noexcept {
+    turn_time_ = clock_.now();
+    turn_time_valid_ = !clock_.is_manual();
+    return turn_time_;
+  }
 
   corio::clock clock_;
   time_point turn_time_{};  // see turn_time()
