@@ -2,9 +2,10 @@
 //
 // How the incremental contract maps onto llhttp:
 //   * feed() runs llhttp_execute over the bytes. Two callbacks return HPE_PAUSED, which makes
-//     llhttp stop right there: on_headers_complete (event head_complete) and on_message_complete
-//     (event message_complete). llhttp_get_error_pos() then says how far it got (consumed), and
-//     llhttp_resume() lets the next feed carry on from that byte.
+//     llhttp stop right there: on_headers_complete (event head_complete; not for a request
+//     without a body) and on_message_complete (event message_complete). llhttp_get_error_pos()
+//     then says how far it got (consumed), and llhttp_resume() lets the next feed carry on from
+//     that byte.
 //   * Pausing in on_headers_complete resumes in llhttp's after_headers_complete step, which reads
 //     F_SKIPBODY: that is how expect_no_body() makes a HEAD response bodiless.
 //   * Limits: llhttp has none, so we count, with our own small meter (head_meter.hpp) that
@@ -256,7 +257,11 @@ int on_headers_complete(llhttp_t* p) {
   // For a response this already knows whether the body runs to EOF (then: not keep-alive).
   h.keep_alive = llhttp_should_keep_alive(p) != 0 && !h.upgrade;
   s.in_head = false;
-  return HPE_PAUSED;
+  // A request with no body has nothing to decide on before its end: llhttp goes straight on to
+  // on_message_complete, in the same llhttp_execute (one call per GET instead of two).
+  const bool bodiless_request =
+      s.which == parser::kind::request && !h.chunked && h.content_length.value_or(0) == 0 && !h.upgrade;
+  return bodiless_request ? 0 : HPE_PAUSED;
 }
 
 int on_body(llhttp_t* p, const char* at, std::size_t length) {

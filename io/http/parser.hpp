@@ -6,7 +6,7 @@
 //   for (;;) {
 //     auto [consumed, what] = p.feed(bytes);        // bytes: whatever the socket gave
 //     bytes.remove_prefix(consumed);
-//     if (what == event::head_complete)    ... p.head() is whole (method, target, headers)
+//     if (what == event::head_complete)    ... p.head() is whole; the body is still to come
 //     if (what == event::message_complete) ... p.body() holds the decoded body; p.next_message()
 //     if (what == event::error)            ... p.error() says why (400 / 414 / 431)
 //     if (what == event::need_more)        ... read more, feed again
@@ -21,6 +21,10 @@
 // Contract:
 //   * feed() consumes a prefix of `data` and stops after the event it returns; the caller feeds
 //     the rest again. need_more means everything was consumed.
+//   * head_complete comes before the body of every response, and of every request that has one
+//     (Content-Length above 0, or chunked), and before an upgrade request's end. A request
+//     without a body (most GETs) has nothing to decide on before it ends: its head comes whole
+//     with message_complete alone, from the same feed (which saves a parse step per request).
 //   * Body bytes (Content-Length, chunked — decoded — or close-delimited) are appended to body();
 //     the caller may move or clear it between feeds (a streaming reader does).
 //   * Every verdict is a function of the bytes alone, never of how they were split into feeds:

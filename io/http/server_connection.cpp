@@ -193,6 +193,10 @@ void server::connection::parse_buffered() {
         if (!accept_head()) return;
         break;
       case detail::parser::event::message_complete:
+        if (in_head_) {  // a request without a body: its head comes with its end (parser.hpp)
+          in_head_ = false;
+          if (!accept_head()) return;
+        }
         if (parser_.body().size() > server_.options_.max_body_size) {
           fail(413, "the body is over the limit");
           return;
