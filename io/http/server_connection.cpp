@@ -124,10 +124,25 @@ task<> server::connection::serve() {
     parse_buffered();
     if (batch_used_ > 0) {
       enter(phase::handling, time_point::max());
-      if (batch_used_ == 1) {
-        co_await answer_one(batch_[0]);
+      if (answers_concurrently()) {
+        co_await answer_concurrently();
       } else {
-        co_await answer_batch();
+        // One after the other, inline: the usual batch holds one request.
+        for (std::size_t i = 0; i < batch_used_ && !closing_response_; ++i) {
+          pending_request& p = batch_[i];
+          ++server_.stats_.requests;
+          bool handled = false;  // past the handler: what throws now is not its failure
+          try {
+            // Declared here, the handler's response is the one await_resume returns (no empty
+            // response to move it into); appending inside the try is what that costs.
+            const response res = co_await server_.handler_(std::move(p.req));
+            handled = true;
+            append_response(p, res);
+          } catch (...) {
+            if (handled || corio::detail::handling_cancellation()) throw;
+            append_failure(p, "the request handler failed", std::current_exception());
+          }
+        }
       }
       batch_used_ = 0;
     }
@@ -275,32 +290,12 @@ void server::connection::fail(int status, std::string_view detail) {
   close_after_ = true;
 }
 
-// More than one request: concurrently if they are all safe, else one after the other.
-task<> server::connection::answer_batch() {
+// Pipelined requests run their handlers at once when they are all safe; else, and for a lone
+// request, one after the other.
+bool server::connection::answers_concurrently() const noexcept {
   const auto batch_end = batch_.begin() + static_cast<std::ptrdiff_t>(batch_used_);
-  const bool all_safe =
-      std::all_of(batch_.begin(), batch_end, [](const pending_request& p) { return is_safe_method(p.req.method); });
-  if (all_safe) {
-    co_await answer_concurrently();
-  } else {
-    for (std::size_t i = 0; i < batch_used_ && !closing_response_; ++i) co_await answer_one(batch_[i]);
-  }
-}
-
-// Runs one handler, inline, and appends its response.
-task<> server::connection::answer_one(pending_request& p) {
-  ++server_.stats_.requests;
-  bool handled = false;  // past the handler: what throws now is not its failure
-  try {
-    // Declared here, the handler's response is the one await_resume returns (no empty response
-    // to move it into); appending inside the try is what that costs.
-    const response res = co_await server_.handler_(std::move(p.req));
-    handled = true;
-    append_response(p, res);
-  } catch (...) {
-    if (handled || corio::detail::handling_cancellation()) throw;
-    append_failure(p, "the request handler failed", std::current_exception());
-  }
+  return batch_used_ > 1 &&
+         std::all_of(batch_.begin(), batch_end, [](const pending_request& p) { return is_safe_method(p.req.method); });
 }
 
 namespace {

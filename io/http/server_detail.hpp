@@ -86,8 +86,7 @@ class server::connection final : public corio::detail::timer_entry {
   bool accept_head();
   void take_request();
   void fail(int status, std::string_view detail);
-  task<> answer_batch();
-  task<> answer_one(pending_request& p);
+  [[nodiscard]] bool answers_concurrently() const noexcept;
   task<> answer_concurrently();
   void append_response(const pending_request& p, const response& res);
   void append_failure(const pending_request& p, std::string_view what, const std::exception_ptr& error);
