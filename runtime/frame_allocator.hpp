@@ -1,4 +1,5 @@
-// runtime/frame_allocator.hpp — where coroutine frames and task records come from.
+// runtime/frame_allocator.hpp — where coroutine frames and task records come from (and other
+// small blocks that a hot path makes and frees once per operation: block_allocator below).
 //
 // Every `task<T>` call allocates a coroutine frame and every spawn a task record. malloc and
 // free each time cost more than the rest of a spawn put together (callgrind: 55% of the
@@ -47,6 +48,30 @@ static_assert(frame_size_granule % __STDCPP_DEFAULT_NEW_ALIGNMENT__ == 0, "block
 
 /// Returns a block obtained from allocate_frame(size) with the same size.
 void deallocate_frame(void* block, std::size_t size) noexcept;
+
+/// A standard allocator over the same cache, for a container that a hot path fills and drops
+/// once per operation (an HTTP message's header fields): its block is a pop from a free list,
+/// not a malloc and a free (~90 instructions fewer per block). Stateless: any two compare
+/// equal, and a block may be freed on any thread. The price is the cache's, stated above: the
+/// blocks of a size class stay with the cache. Large blocks (over max_cached_frame_size) go to
+/// the heap as usual.
+template <class T>
+struct block_allocator {
+  static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "blocks are aligned like operator new's");
+  using value_type = T;
+
+  block_allocator() noexcept = default;
+  template <class U>
+  block_allocator(const block_allocator<U>&) noexcept {}  // NOLINT: converts like std::allocator
+
+  [[nodiscard]] T* allocate(std::size_t n) { return static_cast<T*>(allocate_frame(n * sizeof(T))); }
+  void deallocate(T* block, std::size_t n) noexcept { deallocate_frame(block, n * sizeof(T)); }
+
+  template <class U>
+  bool operator==(const block_allocator<U>&) const noexcept {
+    return true;
+  }
+};
 
 /// Calls to the system allocator made by this thread's cache (arenas and oversized frames); benchmarks use
 /// it to show that steady-state scheduling allocates nothing.

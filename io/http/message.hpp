@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "../../runtime/frame_allocator.hpp"
+
 namespace corio::http {
 
 namespace detail {
@@ -42,9 +44,13 @@ struct header_field {
 
 /// Header fields in arrival order. A name may repeat (Set-Cookie); lookups ignore case.
 /// Linear search: a message has a handful of fields, and a vector beats a map at that size.
+/// The fields' block comes from the runtime's per-thread block cache (frame_allocator.hpp), as
+/// coroutine frames do: a server makes and drops a response's fields once per request.
 class headers {
+  using field_vector = std::vector<header_field, corio::detail::block_allocator<header_field>>;
+
  public:
-  using const_iterator = std::vector<header_field>::const_iterator;
+  using const_iterator = field_vector::const_iterator;
 
   /// Appends a field (another with the same name may exist already). Name and value are
   /// anything a std::string can be assigned from: a literal or a view is copied once, straight
@@ -84,7 +90,7 @@ class headers {
 
  private:
   static constexpr std::size_t first_capacity = 4;
-  std::vector<header_field> fields_;
+  field_vector fields_;
 };
 
 /// A whole request: what a server handler receives, and what a client sends.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@ namespace {
 // Block sizes no other test here uses, so that these classes' free lists start empty.
 constexpr std::size_t freed_by_its_allocator = 2032;
 constexpr std::size_t freed_by_another_thread = 2016;
+constexpr std::size_t held_by_a_container = 2000;  // 250 std::uint64_t
 
 std::vector<void*> allocate_blocks(std::size_t size, int count) {
   std::vector<void*> blocks;
@@ -88,4 +90,29 @@ TEST(frame_allocator, a_thread_that_only_freed_blocks_hands_them_back_too) {
   const std::vector<void*> reused = allocate_blocks(freed_by_another_thread, 4);
   EXPECT_EQ(reused, blocks);
   deallocate_blocks(reused, freed_by_another_thread);
+}
+
+// block_allocator: a container's block is the cache's, so the next container of that size gets
+// the block the last one freed, and neither touches the heap.
+TEST(frame_allocator, a_containers_block_comes_back_to_the_next_container) {
+  SKIP_IF_THE_CACHE_IS_BYPASSED();
+  using numbers = std::vector<std::uint64_t, corio::detail::block_allocator<std::uint64_t>>;
+  constexpr std::size_t count = held_by_a_container / sizeof(std::uint64_t);
+  const std::uint64_t* first_block = nullptr;
+  {
+    numbers first(count, 7);
+    first_block = first.data();
+  }
+  const std::size_t heap_before = frame_heap_allocations();
+  numbers second(count, 9);
+  EXPECT_EQ(second.data(), first_block);
+  EXPECT_EQ(frame_heap_allocations(), heap_before);
+  EXPECT_EQ(second.back(), 9u);
+}
+
+TEST(frame_allocator, a_container_larger_than_the_cache_takes_to_the_heap_and_works) {
+  std::vector<int, corio::detail::block_allocator<int>> large(10000, 1);  // 40 KB
+  large.push_back(2);
+  EXPECT_EQ(large.size(), 10001u);
+  EXPECT_EQ(large.back(), 2);
 }
