@@ -32,6 +32,8 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
+#include <new>
 
 namespace corio::detail {
 
@@ -51,7 +53,7 @@ void deallocate_frame(void* block, std::size_t size) noexcept;
 
 /// A standard allocator over the same cache, for a container that a hot path fills and drops
 /// once per operation (an HTTP message's header fields): its block is a pop from a free list,
-/// not a malloc and a free (~90 instructions fewer per block). Stateless: any two compare
+/// not a malloc and a free (about a hundred instructions fewer per block). Stateless: any two compare
 /// equal, and a block may be freed on any thread. The price is the cache's, stated above: the
 /// blocks of a size class stay with the cache. Large blocks (over max_cached_frame_size) go to
 /// the heap as usual.
@@ -64,7 +66,10 @@ struct block_allocator {
   template <class U>
   block_allocator(const block_allocator<U>&) noexcept {}  // NOLINT: converts like std::allocator
 
-  [[nodiscard]] T* allocate(std::size_t n) { return static_cast<T*>(allocate_frame(n * sizeof(T))); }
+  [[nodiscard]] T* allocate(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(allocate_frame(n * sizeof(T)));
+  }
   void deallocate(T* block, std::size_t n) noexcept { deallocate_frame(block, n * sizeof(T)); }
 
   template <class U>

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -108,6 +110,11 @@ TEST(frame_allocator, a_containers_block_comes_back_to_the_next_container) {
   EXPECT_EQ(second.data(), first_block);
   EXPECT_EQ(frame_heap_allocations(), heap_before);
   EXPECT_EQ(second.back(), 9u);
+}
+
+TEST(frame_allocator, a_block_allocator_refuses_a_count_whose_bytes_overflow) {
+  corio::detail::block_allocator<std::uint64_t> allocator;
+  EXPECT_THROW((void)allocator.allocate(std::numeric_limits<std::size_t>::max() / 4), std::bad_array_new_length);
 }
 
 TEST(frame_allocator, a_container_larger_than_the_cache_takes_to_the_heap_and_works) {
