@@ -6,8 +6,9 @@ set -euo pipefail
 # strace: the fault-injection tests (tests/io/reactor_inject.sh, reliability.md T-02, T-04).
 # node-llhttp: the HTTP parser's sources (cmake/llhttp.cmake). libclang-rt-14-dev: libFuzzer
 # (scripts/fuzz.sh). nginx-light, curl, wrk, python3: real HTTP peers the interop tests start.
+# mold: the linker scripts/test.sh uses for its four builds (faster than ld.bfd).
 packages=(cmake ninja-build g++ clang libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev strace
-          node-llhttp libclang-rt-14-dev nginx-light curl wrk python3)
+          node-llhttp libclang-rt-14-dev nginx-light curl wrk python3 mold)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -31,6 +31,11 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 line_tables_only=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
                   -DCMAKE_CXX_FLAGS_DEBUG="-g1" -DCMAKE_C_FLAGS_DEBUG="-g1")
 
+# mold links the ~190 executables of the four builds several times faster than ld.bfd (a test
+# executable under ASan: 0.3 s instead of 1.4 s); ld.bfd where mold is missing.
+linker=()
+command -v ld.mold >/dev/null && linker=(-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=mold)
+
 # The shuffle seed each configuration's test run uses (0: FIFO, the default order).
 declare -A shuffle_seed=([release]=0 [dev]=1 [clang-release]=2 [tsan]=0)
 
@@ -38,7 +43,7 @@ for preset in "${presets[@]}"; do
   seed=${shuffle_seed[$preset]:-0}
   echo "=== $preset: configure, build, test (shuffle seed $seed)"
   step_start=$SECONDS
-  cmake --preset "$preset" -DCORIO_WERROR=ON "${line_tables_only[@]}" >/dev/null
+  cmake --preset "$preset" -DCORIO_WERROR=ON "${line_tables_only[@]}" "${linker[@]}" >/dev/null
   cmake --build --preset "$preset"
   built=$SECONDS
   CORIO_SHUFFLE_SEED=$seed ctest --preset "$preset" -j2
