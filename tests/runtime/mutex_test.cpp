@@ -27,7 +27,7 @@ corio::task<> lock_and_record(corio::mutex& m, names& out, std::string name) {
 /// Spawns a lock_and_record task for each name; all of them wait on `m` when this returns.
 /// (Names are passed one by one: g++ 12 cannot keep a braced list alive across a co_await.)
 template <class... Name>
-corio::task<handles> queue_up(corio::mutex& m, names& out, Name... who) {
+corio::task<handles> queue_for_the_lock(corio::mutex& m, names& out, Name... who) {
   handles tasks;
   for (const char* name : {who...}) tasks.push_back(corio::spawn(lock_and_record(m, out, name)));
   co_await corio::sleep(1ms);
@@ -37,11 +37,11 @@ corio::task<handles> queue_up(corio::mutex& m, names& out, Name... who) {
 /// Queues `who` behind a held lock, unlocks (handing the lock to the first of them), cancels
 /// that first one before it resumes, and returns who got the lock in the end.
 template <class... Name>
-corio::task<names> hand_to_a_first_waiter_then_cancel_it(Name... who) {
+corio::task<names> hand_the_lock_to_a_first_waiter_then_cancel_it(Name... who) {
   corio::mutex m;
   names out;
   auto held = co_await m.lock();
-  auto waiters = co_await queue_up(m, out, who...);
+  auto waiters = co_await queue_for_the_lock(m, out, who...);
   held.unlock();        // hands the lock to the first waiter, which has not resumed yet
   waiters[0].cancel();  // ... and now never will with the lock
   EXPECT_THROW(co_await waiters[0], corio::cancelled);
@@ -100,7 +100,7 @@ CORIO_TEST_WITH(mutex, waiters_get_the_lock_in_the_order_they_began_to_wait, cor
   corio::mutex m;
   names out;
   auto held = co_await m.lock();
-  auto waiters = co_await queue_up(m, out, "a", "b", "c");
+  auto waiters = co_await queue_for_the_lock(m, out, "a", "b", "c");
   EXPECT_TRUE(out.empty());
   held.unlock();
   for (auto& w : waiters) co_await w;
@@ -112,7 +112,7 @@ CORIO_TEST(mutex, unlock_hands_the_lock_to_the_first_waiter_so_nobody_can_barge)
   corio::mutex m;
   names out;
   auto held = co_await m.lock();
-  auto waiters = co_await queue_up(m, out, "waiter");
+  auto waiters = co_await queue_for_the_lock(m, out, "waiter");
   held.unlock();
   EXPECT_TRUE(out.empty()) << "the new owner must not run inside unlock()";
   EXPECT_TRUE(m.is_locked()) << "the lock must stay taken on its way to the waiter";
@@ -127,7 +127,7 @@ CORIO_TEST(mutex, a_task_cancelled_while_waiting_leaves_the_queue_at_once) {
   corio::mutex m;
   names out;
   auto held = co_await m.lock();
-  auto waiters = co_await queue_up(m, out, "cancelled");
+  auto waiters = co_await queue_for_the_lock(m, out, "cancelled");
   waiters[0].cancel();
   held.unlock();  // the cancelled task has not even resumed yet, but no longer waits
   EXPECT_FALSE(m.is_locked()) << "unlock must not hand the lock to a cancelled waiter";
@@ -154,12 +154,12 @@ CORIO_TEST(mutex, an_already_cancelled_task_throws_at_once_instead_of_waiting_fo
 }
 
 CORIO_TEST(mutex, a_lock_handed_to_a_task_cancelled_before_it_resumes_passes_to_the_next_waiter) {
-  const names got_the_lock = co_await hand_to_a_first_waiter_then_cancel_it("first", "second");
+  const names got_the_lock = co_await hand_the_lock_to_a_first_waiter_then_cancel_it("first", "second");
   EXPECT_EQ(got_the_lock, (names{"second"}));
 }
 
 CORIO_TEST(mutex, a_lock_handed_to_a_task_cancelled_before_it_resumes_is_released_if_nobody_waits) {
-  const names got_the_lock = co_await hand_to_a_first_waiter_then_cancel_it("only");
+  const names got_the_lock = co_await hand_the_lock_to_a_first_waiter_then_cancel_it("only");
   EXPECT_EQ(got_the_lock, (names{}));
 }
 

@@ -18,7 +18,7 @@ using namespace testing_support;
 
 namespace {
 
-corio::event_loop::options debug_on() { return {.debug = corio::debug_mode::on, .slow_resumption = 5ms}; }
+corio::event_loop::options debug_on_at_5ms() { return {.debug = corio::debug_mode::on, .slow_resumption = 5ms}; }
 
 constexpr int descend_line = __LINE__ + 8;  // the co_await of the next level
 constexpr int yield_line = __LINE__ + 3;    // where the innermost level suspends
@@ -39,7 +39,7 @@ std::string site(int line) { return "resumption_record_test.cpp:" + std::to_stri
 
 TEST(resumption_record, a_deep_chain_keeps_its_outermost_frames_and_its_innermost_one) {
   capture_log log;
-  corio::run(spawn_and_join(descend(20), "deep"), debug_on());  // 21 frames: levels 20..0
+  corio::run(spawn_and_join(descend(20), "deep"), debug_on_at_5ms());  // 21 frames: levels 20..0
   const std::string text = log.text();
   ASSERT_EQ(occurrences(text, "slow resumption"), 1u) << text;
   EXPECT_NE(text.find("task #2 'deep' spawned at"), std::string::npos) << text;
@@ -52,7 +52,7 @@ TEST(resumption_record, a_deep_chain_keeps_its_outermost_frames_and_its_innermos
 TEST(resumption_record, a_long_task_name_is_cut_and_says_so) {
   const std::string name(100, 'n');
   capture_log log;
-  corio::run(spawn_and_join(descend(0), name), debug_on());
+  corio::run(spawn_and_join(descend(0), name), debug_on_at_5ms());
   const std::string text = log.text();
   ASSERT_EQ(occurrences(text, "slow resumption"), 1u) << text;
   EXPECT_NE(text.find("'" + std::string(64, 'n') + "...' spawned at"), std::string::npos) << text;
@@ -64,7 +64,7 @@ TEST(resumption_record, a_task_slow_in_its_first_run_is_described_as_not_started
     co_return;
   };
   capture_log log;
-  corio::run(spawn_and_join(blocks_at_once(), "eager"), debug_on());
+  corio::run(spawn_and_join(blocks_at_once(), "eager"), debug_on_at_5ms());
   const std::string text = log.text();
   ASSERT_EQ(occurrences(text, "slow resumption"), 1u) << text;
   EXPECT_NE(text.find("'eager' spawned at"), std::string::npos) << text;

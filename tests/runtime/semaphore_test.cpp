@@ -27,7 +27,7 @@ corio::task<> acquire_and_record(corio::semaphore& s, names& out, std::string na
 /// Spawns an acquire_and_record task for each name; all of them wait on `s` when this returns.
 /// (Names are passed one by one: g++ 12 cannot keep a braced list alive across a co_await.)
 template <class... Name>
-corio::task<handles> queue_up(corio::semaphore& s, names& out, Name... who) {
+corio::task<handles> queue_for_a_permit(corio::semaphore& s, names& out, Name... who) {
   handles tasks;
   for (const char* name : {who...}) tasks.push_back(corio::spawn(acquire_and_record(s, out, name)));
   co_await corio::sleep(1ms);
@@ -37,9 +37,9 @@ corio::task<handles> queue_up(corio::semaphore& s, names& out, Name... who) {
 /// Queues `who` on `s` (which has no permit free), releases one permit (handing it to the
 /// first of them), cancels that first one before it resumes, and returns who got a permit.
 template <class... Name>
-corio::task<names> hand_to_a_first_waiter_then_cancel_it(corio::semaphore& s, Name... who) {
+corio::task<names> hand_a_permit_to_a_first_waiter_then_cancel_it(corio::semaphore& s, Name... who) {
   names out;
-  auto waiters = co_await queue_up(s, out, who...);
+  auto waiters = co_await queue_for_a_permit(s, out, who...);
   s.release();          // hands the permit to the first waiter, which has not resumed yet
   waiters[0].cancel();  // ... and never will with it
   EXPECT_THROW(co_await waiters[0], corio::cancelled);
@@ -73,7 +73,7 @@ CORIO_TEST(semaphore, acquire_takes_permits_without_suspending_until_none_are_le
 CORIO_TEST_WITH(semaphore, waiters_get_permits_in_the_order_they_began_to_wait, corio::testing::fifo_order()) {
   corio::semaphore s(0);
   names out;
-  auto waiters = co_await queue_up(s, out, "a", "b", "c");
+  auto waiters = co_await queue_for_a_permit(s, out, "a", "b", "c");
   s.release();
   co_await waiters[0];
   EXPECT_EQ(out, (names{"a"}));
@@ -87,7 +87,7 @@ CORIO_TEST_WITH(semaphore, waiters_get_permits_in_the_order_they_began_to_wait, 
 CORIO_TEST(semaphore, release_hands_the_permit_to_the_first_waiter_so_nobody_can_barge) {
   corio::semaphore s(0);
   names out;
-  auto waiters = co_await queue_up(s, out, "waiter");
+  auto waiters = co_await queue_for_a_permit(s, out, "waiter");
   s.release();
   EXPECT_TRUE(out.empty()) << "the waiter must not run inside release()";
   EXPECT_EQ(s.available(), 0u) << "the permit must go to the waiter, not to the count";
@@ -113,7 +113,7 @@ CORIO_TEST(semaphore, acquire_guard_gives_the_permit_back_when_destroyed_or_rele
 CORIO_TEST(semaphore, a_task_cancelled_while_waiting_leaves_the_queue_at_once) {
   corio::semaphore s(0);
   names out;
-  auto waiters = co_await queue_up(s, out, "cancelled");
+  auto waiters = co_await queue_for_a_permit(s, out, "cancelled");
   waiters[0].cancel();
   s.release();  // the cancelled task has not even resumed yet, but no longer waits
   EXPECT_EQ(s.available(), 1u) << "release must not hand the permit to a cancelled waiter";
@@ -139,7 +139,7 @@ CORIO_TEST(semaphore, an_already_cancelled_task_throws_at_once_instead_of_waitin
 
 CORIO_TEST(semaphore, a_permit_handed_to_a_task_cancelled_before_it_resumes_goes_to_the_next_waiter) {
   corio::semaphore s(0);
-  const names got_a_permit = co_await hand_to_a_first_waiter_then_cancel_it(s, "first", "second");
+  const names got_a_permit = co_await hand_a_permit_to_a_first_waiter_then_cancel_it(s, "first", "second");
   EXPECT_EQ(got_a_permit, (names{"second"}));
   EXPECT_EQ(s.available(), 0u) << "`second` keeps its permit";
 }
@@ -147,7 +147,7 @@ CORIO_TEST(semaphore, a_permit_handed_to_a_task_cancelled_before_it_resumes_goes
 CORIO_TEST(semaphore, a_permit_handed_to_a_task_cancelled_before_it_resumes_returns_to_the_count) {
   corio::bounded_semaphore s(1);
   co_await s.acquire();
-  const names got_a_permit = co_await hand_to_a_first_waiter_then_cancel_it(s, "only");
+  const names got_a_permit = co_await hand_a_permit_to_a_first_waiter_then_cancel_it(s, "only");
   EXPECT_EQ(got_a_permit, (names{}));
   EXPECT_EQ(s.available(), 1u);
   EXPECT_THROW(s.release(), std::logic_error) << "the returned permit must not count twice";

@@ -12,49 +12,49 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const time_point t0 = time_point{} + 5s;
+const time_point clock_start = time_point{} + 5s;
 
 TEST(manual_clock, starts_where_it_is_told_and_stands_still) {
-  const clock c = clock::manual(t0);
+  const clock c = clock::manual(clock_start);
   EXPECT_TRUE(c.is_manual());
-  EXPECT_EQ(c.now(), t0);
-  EXPECT_EQ(c.now(), t0);
+  EXPECT_EQ(c.now(), clock_start);
+  EXPECT_EQ(c.now(), clock_start);
 }
 
 TEST(manual_clock, autojumps_by_default_unless_asked_not_to) {
   EXPECT_TRUE(clock::manual().autojump());
-  EXPECT_FALSE(clock::manual(t0, false).autojump());
+  EXPECT_FALSE(clock::manual(clock_start, false).autojump());
   EXPECT_EQ(clock::manual().now(), time_point{});
 }
 
 TEST(manual_clock, advance_moves_it_forward_by_exactly_the_duration) {
-  clock c = clock::manual(t0);
+  clock c = clock::manual(clock_start);
   c.advance(2s);
-  EXPECT_EQ(c.now(), t0 + 2s);
+  EXPECT_EQ(c.now(), clock_start + 2s);
   c.advance(1ns);
-  EXPECT_EQ(c.now(), t0 + 2s + 1ns);
+  EXPECT_EQ(c.now(), clock_start + 2s + 1ns);
   c.advance(0ns);
-  EXPECT_EQ(c.now(), t0 + 2s + 1ns);
+  EXPECT_EQ(c.now(), clock_start + 2s + 1ns);
 }
 
 TEST(manual_clock, set_moves_it_to_a_later_or_equal_time) {
-  clock c = clock::manual(t0);
-  c.set(t0 + 1h);
-  EXPECT_EQ(c.now(), t0 + 1h);
-  c.set(t0 + 1h);
-  EXPECT_EQ(c.now(), t0 + 1h);
+  clock c = clock::manual(clock_start);
+  c.set(clock_start + 1h);
+  EXPECT_EQ(c.now(), clock_start + 1h);
+  c.set(clock_start + 1h);
+  EXPECT_EQ(c.now(), clock_start + 1h);
 }
 
 TEST(manual_clock, a_negative_advance_throws_and_leaves_the_time_alone) {
-  clock c = clock::manual(t0);
+  clock c = clock::manual(clock_start);
   EXPECT_THROW(c.advance(-1ns), std::logic_error);
-  EXPECT_EQ(c.now(), t0);
+  EXPECT_EQ(c.now(), clock_start);
 }
 
 TEST(manual_clock, setting_it_backwards_throws_and_leaves_the_time_alone) {
-  clock c = clock::manual(t0);
-  EXPECT_THROW(c.set(t0 - 1ns), std::logic_error);
-  EXPECT_EQ(c.now(), t0);
+  clock c = clock::manual(clock_start);
+  EXPECT_THROW(c.set(clock_start - 1ns), std::logic_error);
+  EXPECT_EQ(c.now(), clock_start);
 }
 
 TEST(steady_clock, is_monotonic) {

@@ -17,7 +17,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const time_point t0 = time_point{} + 1h + 777ns;
+const time_point model_start = time_point{} + 1h + 777ns;
 constexpr std::size_t million = 1'000'000;
 
 // Released deadlines must be nondecreasing to within one level-0 slot.
@@ -31,17 +31,17 @@ TEST(timer_wheel_scale, a_million_timers_over_one_second_each_fire_once_in_order
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<std::int64_t> over_a_second(0, 1'000'000'000);
   auto nodes = std::make_unique<timer_node[]>(million);
-  wheel w(t0);
+  wheel w(model_start);
   for (std::size_t i = 0; i < million; ++i) {
-    w.insert(nodes[i], t0 + std::chrono::nanoseconds{over_a_second(rng)});
+    w.insert(nodes[i], model_start + std::chrono::nanoseconds{over_a_second(rng)});
   }
   ASSERT_EQ(w.size(), million);
 
   std::vector<time_point> released;
   released.reserve(million);
   timer_list out;
-  time_point previous = t0 - 1ns;
-  for (time_point now = t0; !w.empty(); now += 1ms + 123ns) {
+  time_point previous = model_start - 1ns;
+  for (time_point now = model_start; !w.empty(); now += 1ms + 123ns) {
     w.expire(now, out);
     while (timer_node* n = out.pop_front()) {
       ASSERT_LE(n->deadline(), now);
@@ -60,22 +60,22 @@ TEST(timer_wheel_scale, a_million_timers_cancelled_before_expiry_never_fire) {
   std::mt19937_64 rng(7);
   std::uniform_int_distribution<std::int64_t> over_a_second(1, 1'000'000'000);
   auto nodes = std::make_unique<timer_node[]>(million);
-  wheel w(t0);
+  wheel w(model_start);
   for (std::size_t i = 0; i < million; ++i) {
-    w.insert(nodes[i], t0 + std::chrono::nanoseconds{over_a_second(rng)});
+    w.insert(nodes[i], model_start + std::chrono::nanoseconds{over_a_second(rng)});
   }
   for (std::size_t i = 0; i < million; ++i) w.cancel(nodes[(i * 7919) % million]);
   EXPECT_TRUE(w.empty());
   EXPECT_FALSE(w.next_expiry().has_value());
   timer_list out;
-  w.expire(t0 + 2s, out);
+  w.expire(model_start + 2s, out);
   EXPECT_TRUE(out.empty());
 }
 
 // Random operations on the wheel, each checked against the model (wheel_checker.hpp).
 class differential {
  public:
-  explicit differential(std::uint64_t seed) : rng_(seed), checker_(t0, node_count) {}
+  explicit differential(std::uint64_t seed) : rng_(seed), checker_(model_start, node_count) {}
 
   void run(int operations) {
     for (int op = 0; op < operations; ++op) {

@@ -26,11 +26,6 @@ namespace {
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
-task<std::string> fetch_body(http::client_session& session, std::string url) {
-  http::client_response r = co_await session.get(url);
-  co_return co_await r.text();
-}
-
 /// Reads one request, then never answers (until the server stops).
 task<void> never_answer(raw_connection& c) {
   co_await c.read_request();

@@ -157,6 +157,12 @@ inline std::string ok(std::string_view body, std::string_view extra_fields = "")
 /// The test loop's clock.
 inline corio::time_point loop_now() { return corio::event_loop::current()->now(); }
 
+/// GETs `url` and returns the whole body.
+inline corio::task<std::string> fetch_body(corio::http::client_session& session, std::string url) {
+  corio::http::client_response r = co_await session.get(url);
+  co_return co_await r.text();
+}
+
 /// The exception `work` throws, as type E, or nullopt (with a failure) if it throws nothing.
 template <class E, class T>
 corio::task<std::optional<E>> error_from(corio::task<T> work) {

@@ -24,12 +24,6 @@ using namespace client_support;
 
 namespace {
 
-/// GETs `url` and returns the whole body.
-task<std::string> fetch_body(http::client_session& session, std::string url) {
-  http::client_response r = co_await session.get(url);
-  co_return co_await r.text();
-}
-
 /// A script that answers each request after `delay` (on the test's clock).
 script slow_ok(duration delay) {
   return [delay](raw_connection& c) -> task<void> {
