@@ -6,8 +6,9 @@
 //   h.add("Content-Type", "text/plain");
 //   h.get("content-type");                 // "text/plain": names compare case-insensitively
 //
-// Contract: plain values, no allocation beyond the strings they hold, no exceptions except
-// std::bad_alloc (and std::invalid_argument where a function says so).
+// Contract: plain values; what they allocate is their strings and one block for a message's
+// fields (from the runtime's per-thread block cache, runtime/frame_allocator.hpp). No exceptions
+// except std::bad_alloc (and std::invalid_argument where a function says so).
 #pragma once
 
 #include <concepts>
