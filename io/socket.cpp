@@ -180,7 +180,7 @@ std::pair<stream_socket, stream_socket> stream_socket::pair() {
 // read or write on a stream means the kernel buffer is now empty (or full): the next operation
 // parks at once instead of paying for a recv that says EAGAIN (Tokio does the same).
 bool stream_socket::read_now(std::span<char> buffer, std::optional<std::size_t>& result) {
-  if (!unread_.empty()) [[unlikely]] return take_unread(buffer, result);
+  if (!unread_.empty() || unread_error_) [[unlikely]] return take_unread(buffer, result);
   if (!handle_.may_be_ready(io_direction::read)) return false;
   const sys::result r = sys::recv(handle_.fd(), buffer.data(), buffer.size());
   if (r.ok()) {

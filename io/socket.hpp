@@ -27,7 +27,8 @@
 //     recv_from, write_some and send_to are cancel-safe (nothing was consumed or sent). A
 //     cancellation that comes after a parked read_some took its bytes (at the wake-up, see
 //     io/socket_operations.hpp) but before its task ran still wins: the bytes are kept in the socket
-//     and the next read returns them first.
+//     and the next read returns them first; an error that attempt met is kept the same way, and
+//     the next read throws it.
 //     write_all is NOT (as in Tokio): bytes before the cancellation were sent. connect closes its
 //     socket.
 //   * A task destroyed while parked unregisters itself; nothing touches its frame later.
@@ -38,6 +39,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <span>
@@ -225,15 +227,18 @@ class stream_socket {
   bool write_now(std::string_view data, std::size_t& sent);
   // Called with the errno of every failed send or recv: keeps a reset for later reads.
   void note_error(int error) noexcept;
-  // A read that took `result` into `buffer` at a wake-up was cancelled before its task ran:
-  // keeps the bytes for the next read (read_now hands them out first), throws corio::cancelled.
-  [[noreturn]] void unread_and_cancel(std::span<const char> buffer, std::optional<std::size_t> result);
-  bool take_unread(std::span<char> buffer, std::optional<std::size_t>& result) noexcept;
+  // A read that took `result` into `buffer` at a wake-up, or failed there with `error`, was
+  // cancelled before its task ran: keeps the bytes or the error for the next read (read_now
+  // hands them out first), throws corio::cancelled.
+  [[noreturn]] void unread_and_cancel(std::span<const char> buffer, std::optional<std::size_t> result,
+                                      std::exception_ptr error);
+  bool take_unread(std::span<char> buffer, std::optional<std::size_t>& result);
 
   detail::socket_handle handle_;
   bool write_shut_ = false;
   int broken_by_ = 0;  // ECONNRESET or ETIMEDOUT once the kernel reported one, else 0
   std::string unread_;  // bytes a cancelled read had taken (unread_and_cancel), read first
+  std::exception_ptr unread_error_;  // or the error it met, thrown by the next read
 };
 
 struct listen_options {

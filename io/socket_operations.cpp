@@ -3,7 +3,9 @@
 // parked), kept out of the header so the common path stays small.
 #include "socket_operations.hpp"
 
+#include <exception>
 #include <system_error>
+#include <utility>
 
 #include "../runtime/errors.hpp"
 
@@ -21,14 +23,20 @@ void stream_socket::write_all_op::resume_after_waiting() {
   }
 }
 
-void stream_socket::unread_and_cancel(std::span<const char> buffer, std::optional<std::size_t> result) {
-  // End of stream and a reset need not be kept: the kernel says "end" again, and note_error
-  // kept the reset. Only bytes would be lost.
-  if (result.value_or(0) > 0) unread_.insert(0, buffer.data(), *result);
+void stream_socket::unread_and_cancel(std::span<const char> buffer, std::optional<std::size_t> result,
+                                     std::exception_ptr error) {
+  // End of stream need not be kept: the kernel says "end" again. An error may not be said again
+  // (a pending socket error is cleared once recv reports it), so it is kept, even a reset that
+  // note_error remembers too: the next read throws what this one would have.
+  if (error)
+    unread_error_ = std::move(error);
+  else if (result.value_or(0) > 0)
+    unread_.insert(0, buffer.data(), *result);
   corio::detail::throw_cancelled();
 }
 
-bool stream_socket::take_unread(std::span<char> buffer, std::optional<std::size_t>& result) noexcept {
+bool stream_socket::take_unread(std::span<char> buffer, std::optional<std::size_t>& result) {
+  if (unread_.empty()) std::rethrow_exception(std::exchange(unread_error_, nullptr));
   const std::size_t n = unread_.copy(buffer.data(), buffer.size());
   unread_.erase(0, n);
   result = n;

@@ -87,6 +87,8 @@ class socket_operation {
   /// before it ran: cancellation wins, as it does for every corio wait, so the operation must
   /// throw corio::cancelled and keep nothing it took (a read puts its bytes back).
   [[nodiscard]] bool cancelled_after_it_was_over() const noexcept { return over_ && parked_on_->cancel_requested(); }
+  /// What the attempt that finished the operation threw, if it threw.
+  [[nodiscard]] const std::exception_ptr& attempt_error() const noexcept { return error_; }
   /// After the task woke from parking: rethrows the error of the attempt that finished the
   /// operation, if any; when no attempt finished it, the wake-up was a cancellation or close(),
   /// and this throws that (corio::cancelled, or std::system_error(ECANCELED)).
@@ -143,7 +145,7 @@ class stream_socket::read_some_op : public detail::socket_operation<read_some_op
   std::optional<std::size_t> await_resume() {
     if (fell_back()) return fallback_result();
     if (parked()) {
-      if (cancelled_after_it_was_over()) socket_.unread_and_cancel(buffer_, result_);
+      if (cancelled_after_it_was_over()) socket_.unread_and_cancel(buffer_, result_, attempt_error());
       finish();
     }
     return result_;

@@ -1,6 +1,9 @@
 // tests/io/socket_cancel_test.cpp — cancelling, closing and destroying around parked socket
 // operations (reliability.md T-16, T-18, T-19, T-22, T-23).
+#include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include <array>
 #include <cerrno>
@@ -8,7 +11,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <corio.hpp>
@@ -37,7 +42,44 @@ corio::task<std::string> read_some_text(net::stream_socket& s) {
   co_return n ? std::string(buf.data(), *n) : std::string("<eof>");
 }
 
+// While a test sets it, the program's next recv fails with this errno instead of reading (then
+// it is 0 again): see recv below.
+int recv_fails_with = 0;
+
+// Parks a read on `client`, sends `data` from `server`, and cancels the read after the readiness
+// woke it (its attempt at the wake-up has read, or failed with `attempt_fails_with`) but before
+// its task ran, which must then end in corio::cancelled. Only FIFO order promises that interleaving.
+corio::task<> cancel_a_read_after_its_wake_up(net::stream_socket& client, net::stream_socket& server,
+                                              std::string_view data, int attempt_fails_with = 0) {
+  auto reading = corio::spawn(read_some_text(client));
+  co_await until_parked(reading);
+  CORIO_ASSERT(parked(reading));
+  recv_fails_with = attempt_fails_with;  // the next recv of the program is the wake-up's attempt
+  co_await server.write_all(data);
+  co_await until_woken(reading);  // the readiness woke it; it waits in the ready queue
+  CORIO_ASSERT(!parked(reading) && !reading.done());
+  EXPECT_EQ(recv_fails_with, 0) << "the wake-up did not try to read";
+  reading.cancel();
+  EXPECT_THROW(co_await reading, corio::cancelled);
+}
+
 }  // namespace
+
+// A test-only shim at the syscall boundary (reliability.md §7), as socket_accept_pause_test.cpp
+// does for accept4: this file defines recv, so the linker binds the program's calls (io/sys.cpp's
+// among them) here instead of to libc's. It fails once when a test asks, and otherwise passes the
+// call on to the next definition (libc's, or a sanitizer's interceptor in front of it). An error
+// other than a reset at a wake-up is hard to make for real on a TCP socket (an ICMP error with
+// IP_RECVERR), which is why it is injected.
+extern "C" ssize_t recv(int fd, void* data, std::size_t size, int flags) {
+  if (recv_fails_with != 0) {
+    errno = std::exchange(recv_fails_with, 0);
+    return -1;
+  }
+  using recv_function = ssize_t (*)(int, void*, std::size_t, int);
+  static const auto next = reinterpret_cast<recv_function>(::dlsym(RTLD_NEXT, "recv"));
+  return next(fd, data, size, flags);
+}
 
 // --- T-19 -----------------------------------------------------------------------------------
 
@@ -58,14 +100,7 @@ CORIO_TEST(socket_cancel, a_read_cancelled_while_parked_consumes_nothing_and_the
 CORIO_TEST_WITH(socket_cancel, a_read_cancelled_after_its_data_woke_it_leaves_the_data_for_the_next_read,
                 corio::testing::fifo_order()) {
   auto [client, server] = co_await connect_tcp_pair();
-  auto reading = corio::spawn(read_some_text(client));
-  co_await until_parked(reading);
-  CORIO_ASSERT(parked(reading));
-  co_await server.write_all("already here,");
-  co_await until_woken(reading);  // the readiness woke it; it waits in the ready queue
-  CORIO_ASSERT(!parked(reading) && !reading.done());
-  reading.cancel();
-  EXPECT_THROW(co_await reading, corio::cancelled);
+  co_await cancel_a_read_after_its_wake_up(client, server, "already here,");
   co_await server.write_all("then more");
   std::array<char, 4> small;
   const std::optional<std::size_t> n = co_await client.read_some(small);
@@ -74,6 +109,24 @@ CORIO_TEST_WITH(socket_cancel, a_read_cancelled_after_its_data_woke_it_leaves_th
   std::string rest;
   while (rest.size() < std::string("ady here,then more").size()) rest += co_await read_some_text(client);
   EXPECT_EQ(rest, "ady here,then more");
+}
+
+// The same interleaving, but the attempt at the wake-up fails: recv reports an error other than
+// a reset (EHOSTUNREACH here), which the kernel says once. Cancellation still wins, and the error
+// is not lost: the next read throws it, and the read after that gets the bytes that were waiting.
+CORIO_TEST_WITH(socket_cancel, a_read_cancelled_after_its_wake_up_met_an_error_leaves_it_for_the_next_read,
+                corio::testing::fifo_order()) {
+  auto [client, server] = co_await connect_tcp_pair();
+  co_await cancel_a_read_after_its_wake_up(client, server, "waiting", EHOSTUNREACH);
+  std::optional<int> error_of_the_next_read;
+  try {
+    (void)co_await read_some_text(client);
+  } catch (const std::system_error& e) {
+    error_of_the_next_read = e.code().value();
+  }
+  CORIO_ASSERT(error_of_the_next_read.has_value());  // else the cancelled read's error was lost
+  EXPECT_EQ(*error_of_the_next_read, EHOSTUNREACH);
+  EXPECT_EQ(co_await read_some_text(client), "waiting");
 }
 
 // --- T-22, T-16 -----------------------------------------------------------------------------
