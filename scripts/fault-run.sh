@@ -41,6 +41,7 @@ short_outs=(
   "readiness.data_and_eof_reported_together_then_read_short_still_give_the_eof  one read_some returns all 10 bytes"
   "readiness.a_short_read_then_more_data_wakes_the_parked_reader  one read_some returns each whole message"
   "socket_cancel.a_read_cancelled_after_its_data_woke_it_leaves_the_data_for_the_next_read  the next read returns every byte at once"
+  "socket_cancel.a_read_cancelled_after_its_wake_up_met_an_error_leaves_it_for_the_next_read  the read after the error returns every byte at once"
   "socket_cancel.a_read_cancelled_while_parked_consumes_nothing_and_the_next_read_gets_every_byte  the next read returns every byte at once"
   "socket_cancel.dropping_the_handle_of_a_parked_reader_unregisters_it_and_later_data_reaches_nobody  one read returns the whole message"
   "socket_cancel.a_parked_reader_cancelled_by_a_failing_gather_sibling_unregisters  one read returns the whole message"

@@ -48,19 +48,26 @@ int recv_fails_with = 0;
 
 // Parks a read on `client`, sends `data` from `server`, and cancels the read after the readiness
 // woke it (its attempt at the wake-up has read, or failed with `attempt_fails_with`) but before
-// its task ran, which must then end in corio::cancelled. Only FIFO order promises that interleaving.
-corio::task<> cancel_a_read_after_its_wake_up(net::stream_socket& client, net::stream_socket& server,
-                                              std::string_view data, int attempt_fails_with = 0) {
+// its task ran, which must then end in corio::cancelled. Only FIFO order promises that
+// interleaving. False (with a failure) when it did not happen, so that the test stops there.
+corio::task<bool> cancel_a_read_after_its_wake_up(net::stream_socket& client, net::stream_socket& server,
+                                                  std::string_view data, int attempt_fails_with = 0) {
   auto reading = corio::spawn(read_some_text(client));
   co_await until_parked(reading);
-  CORIO_ASSERT(parked(reading));
+  if (!parked(reading)) {
+    ADD_FAILURE() << "the read did not park";
+    co_return false;
+  }
   recv_fails_with = attempt_fails_with;  // the next recv of the program is the wake-up's attempt
   co_await server.write_all(data);
   co_await until_woken(reading);  // the readiness woke it; it waits in the ready queue
-  CORIO_ASSERT(!parked(reading) && !reading.done());
-  EXPECT_EQ(recv_fails_with, 0) << "the wake-up did not try to read";
+  const bool woken_not_run = !parked(reading) && !reading.done();
+  EXPECT_TRUE(woken_not_run) << "the read was not woken, or already ran";
+  EXPECT_EQ(std::exchange(recv_fails_with, 0), 0) << "the wake-up did not try to read";
+  if (!woken_not_run) co_return false;
   reading.cancel();
   EXPECT_THROW(co_await reading, corio::cancelled);
+  co_return true;
 }
 
 }  // namespace
@@ -100,7 +107,8 @@ CORIO_TEST(socket_cancel, a_read_cancelled_while_parked_consumes_nothing_and_the
 CORIO_TEST_WITH(socket_cancel, a_read_cancelled_after_its_data_woke_it_leaves_the_data_for_the_next_read,
                 corio::testing::fifo_order()) {
   auto [client, server] = co_await connect_tcp_pair();
-  co_await cancel_a_read_after_its_wake_up(client, server, "already here,");
+  const bool cancelled_after_the_wake_up = co_await cancel_a_read_after_its_wake_up(client, server, "already here,");
+  CORIO_ASSERT(cancelled_after_the_wake_up);
   co_await server.write_all("then more");
   std::array<char, 4> small;
   const std::optional<std::size_t> n = co_await client.read_some(small);
@@ -117,7 +125,9 @@ CORIO_TEST_WITH(socket_cancel, a_read_cancelled_after_its_data_woke_it_leaves_th
 CORIO_TEST_WITH(socket_cancel, a_read_cancelled_after_its_wake_up_met_an_error_leaves_it_for_the_next_read,
                 corio::testing::fifo_order()) {
   auto [client, server] = co_await connect_tcp_pair();
-  co_await cancel_a_read_after_its_wake_up(client, server, "waiting", EHOSTUNREACH);
+  const bool cancelled_after_the_wake_up =
+      co_await cancel_a_read_after_its_wake_up(client, server, "waiting", EHOSTUNREACH);
+  CORIO_ASSERT(cancelled_after_the_wake_up);
   std::optional<int> error_of_the_next_read;
   try {
     (void)co_await read_some_text(client);
